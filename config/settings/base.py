@@ -1,0 +1,251 @@
+"""Settings shared by every environment. Everything that varies comes from the environment (.env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env_str("LEDGERLINK_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env_str("SECRET_KEY")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "import_export",
+    "django_q",
+    "core",
+    "integrations",
+    "accounting",
+    "mappings",
+    "conflicts",
+    "webhooks",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------------
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'ledgerlink.sqlite3'}"
+
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """One place that turns a URL into Django's DATABASES entry, with the options each engine needs."""
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server, the task cluster and the sandbox write concurrently: WAL lets readers go on
+        # while one writer works, IMMEDIATE takes the write lock up front so a transaction never fails
+        # half-way with "database is locked", and the busy timeout makes writers queue instead of failing.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+        config.pop("CONN_HEALTH_CHECKS", None)
+    return config
+
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", DEFAULT_DATABASE_URL))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (also where django-q2 keeps cluster heartbeats, so it must be shared across processes) -----
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ledgerlink_cache"}
+    }
+
+# --- Task queue -----------------------------------------------------------------------------------------
+Q_CLUSTER: dict[str, object] = {
+    "name": "ledgerlink",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": env_int("Q_TIMEOUT", 600),
+    # retry must exceed timeout, or a long task is handed to a second worker while the first still runs.
+    "retry": env_int("Q_TIMEOUT", 600) + 60,
+    "max_attempts": 1,
+    "save_limit": env_int("Q_SAVE_LIMIT", 10000),
+    "queue_limit": 50,
+    "label": "Task queue",
+    "catch_up": False,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# --- Auth, i18n, static ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- API ------------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Closed by default: an endpoint is public only when its view says so explicitly.
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsStaff"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "core.api.filters.StrictFilterBackend",
+        "core.api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "20/min")},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ledgerlink API",
+    "DESCRIPTION": (
+        "Ledgerlink mirrors a business's Xero and QuickBooks Online ledgers and keeps them in sync. "
+        "Authenticate with `Authorization: Token <key>` (POST /api/v1/auth/token/) or a staff session."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The API's documentation is public on purpose; every operation it describes still needs staff auth.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- The ledgers: where each one lives is deployment configuration -------------------------------------
+XERO_LOGIN_URL = env_str("XERO_LOGIN_URL", "https://login.xero.com")
+XERO_IDENTITY_URL = env_str("XERO_IDENTITY_URL", "https://identity.xero.com")
+XERO_API_URL = env_str("XERO_API_URL", "https://api.xero.com")
+QBO_DISCOVERY_URL = env_str(
+    "QBO_DISCOVERY_URL", "https://developer.api.intuit.com/.well-known/openid_configuration"
+)
+QBO_API_URL = env_str("QBO_API_URL", "https://quickbooks.api.intuit.com")
+LEDGER_URL_SETTINGS = (
+    "XERO_LOGIN_URL",
+    "XERO_IDENTITY_URL",
+    "XERO_API_URL",
+    "QBO_DISCOVERY_URL",
+    "QBO_API_URL",
+)
+# Plain http to a ledger is a deployment mistake except against a local sandbox or recording proxy.
+LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = env_bool("LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS", False)
+
+# --- Encryption of stored credentials -------------------------------------------------------------------
+LEDGERLINK_ENCRYPTION_KEYS = env_list("LEDGERLINK_ENCRYPTION_KEYS")
+
+
+def validate_encryption_keys(keys: list[str]) -> None:
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"LEDGERLINK_ENCRYPTION_KEYS: key #{position} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes; make one with "
+                '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).'
+            ) from None
+
+
+validate_encryption_keys(LEDGERLINK_ENCRYPTION_KEYS)
+
+# --- Admin bootstrap ------------------------------------------------------------------------------------
+LEDGERLINK_ADMIN_USERNAME = env_str("LEDGERLINK_ADMIN_USERNAME", "admin")
+LEDGERLINK_ADMIN_EMAIL = env_str("LEDGERLINK_ADMIN_EMAIL", "admin@localhost")
+
+# --- Logging: one JSON object per line, with the request id; secrets scrubbed -------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+        "redact": {"()": "core.logging.RedactSecretsFilter"},
+    },
+    "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Our own request log line replaces runserver's, which would log each request a second time.
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+        "django-q": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,0 +1,18 @@
+"""Local development and the demo: SQLite by default, debug on, the sandbox as the ledgers."""
+
+from config.env import env_bool, env_str
+from config.settings.base import *  # noqa: F403
+from config.settings.base import LEDGERLINK_ENCRYPTION_KEYS, STATIC_ROOT
+
+DEBUG = env_bool("DEBUG", True)
+# Development only: never used when DJANGO_SETTINGS_MODULE is config.settings.prod.
+SECRET_KEY = env_str("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production-3f1c9a7e5b"
+if not LEDGERLINK_ENCRYPTION_KEYS:
+    # A fixed development key, so a restarted demo can still read the tokens it stored.
+    LEDGERLINK_ENCRYPTION_KEYS = ["ZGV2LW9ubHktbGVkZ2VybGluay1rZXktMzJieXRlcyE="]
+LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # creates VAR_DIR too; whitenoise warns if absent
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,20 @@
+"""The test suite: SQLite unless DATABASE_URL points elsewhere (CI also runs it on PostgreSQL)."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import INSTALLED_APPS, Q_CLUSTER, STATIC_ROOT
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment-9d2e4b6a8c"  # noqa: S105
+LEDGERLINK_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWxlZGdlcmxpbmsta2V5LTMyYnl0ZXM="]
+LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # creates VAR_DIR too; whitenoise warns if absent
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# A tiny app with one model, used to test the shared API base classes through a real endpoint.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+ROOT_URLCONF = "tests.testapp.urls"
+# Tasks run in-process during tests unless a test starts a real cluster.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}

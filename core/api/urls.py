@@ -1,0 +1,8 @@
+from django.urls import path
+
+from core.api import views
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainView.as_view(), name="auth-token"),
+    path("me/", views.CurrentUserView.as_view(), name="me"),
+]

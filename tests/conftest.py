@@ -1,0 +1,33 @@
+"""Shared fixtures: users, API clients and an isolated django-q broker state."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user(
+        username="bookkeeper", email="bk@example.com", password="correct horse battery", is_staff=True
+    )
+
+
+@pytest.fixture
+def plain_user(db):
+    return get_user_model().objects.create_user(username="customer", password="correct horse battery")
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_client(staff_user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=staff_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -1,0 +1,139 @@
+"""The demo command, run as a newcomer runs it: a real server process and a real task cluster."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Start `manage.py demo` on a fresh SQLite database and wait for its banner."""
+    var_dir = tmp_path_factory.mktemp("demo-var")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LEDGERLINK_ADMIN_PASSWORD")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.dev", LEDGERLINK_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1"
+    )
+    log = (var_dir / "demo.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    output = ""
+    while time.monotonic() < deadline:
+        output = (var_dir / "demo.log").read_text()
+        if "Ledgerlink demo is running" in output and "Login:" in output:
+            break
+        if process.poll() is not None:
+            pytest.fail(f"demo exited early with {process.returncode}:\n{output}")
+        time.sleep(0.5)
+    else:
+        os.killpg(process.pid, signal.SIGTERM)
+        pytest.fail(f"demo did not start in time:\n{output}")
+    login = re.search(r"Login:\s+(\S+) / (\S+)", output)
+    assert login, output
+    yield {"base": f"http://127.0.0.1:{port}", "username": login[1], "password": login[2], "output": output}
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+def test_banner_prints_urls_and_login(demo):
+    for path in ("/admin/", "/api/docs/", "/api/schema/", "/healthz"):
+        assert f"{demo['base']}{path}" in demo["output"]
+    assert demo["username"] == "admin"
+    assert len(demo["password"]) >= 20
+
+
+def test_admin_login_works(demo):
+    session = requests.Session()
+    login_url = f"{demo['base']}/admin/login/"
+    page = session.get(login_url, timeout=10)
+    assert page.status_code == 200
+    assert "<title>Log in | Ledgerlink</title>" in page.text
+    csrf_match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert csrf_match
+    csrf = csrf_match[1]
+    response = session.post(
+        login_url,
+        data={
+            "csrfmiddlewaretoken": csrf,
+            "username": demo["username"],
+            "password": demo["password"],
+            "next": "/admin/",
+        },
+        headers={"Referer": login_url},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.url == f"{demo['base']}/admin/"
+    assert "Back office | Ledgerlink" in response.text
+    assert "Log out" in response.text
+    assert ">API docs</a>" in response.text
+
+
+def test_swagger_ui_is_served_without_a_cdn(demo):
+    page = requests.get(f"{demo['base']}/api/docs/", timeout=10)
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/"), f"external asset {asset}"
+        assert requests.get(f"{demo['base']}{asset}", timeout=10).status_code == 200, asset
+    assert any("swagger-ui-bundle.js" in asset for asset in assets)
+
+
+def test_schema_is_served(demo):
+    response = requests.get(f"{demo['base']}/api/schema/", timeout=10, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Ledgerlink API"
+    assert "/api/v1/auth/token/" in schema["paths"]
+
+
+def test_healthz_sees_database_and_running_cluster(demo):
+    deadline = time.monotonic() + 30
+    while True:
+        body = requests.get(f"{demo['base']}/healthz", timeout=10).json()
+        if body["checks"]["task_queue"]["clusters"] >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["vendor"] == "sqlite"
+    assert body["checks"]["task_queue"]["clusters"] == 1
+    assert body["checks"]["task_queue"]["workers"] >= 1
+
+
+def test_api_refuses_anonymous_callers(demo):
+    response = requests.get(f"{demo['base']}/api/v1/me/", timeout=10)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"

@@ -1,0 +1,13 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from config.urls import handler404, handler500
+from config.urls import urlpatterns as base_urlpatterns
+from tests.testapp.api import WidgetViewSet
+
+router = DefaultRouter()
+router.register("widgets", WidgetViewSet)
+
+urlpatterns = [path("api/v1/testapp/", include(router.urls)), *base_urlpatterns]
+
+__all__ = ["handler404", "handler500", "urlpatterns"]
