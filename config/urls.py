@@ -1,5 +1,6 @@
 """Top-level routes. The API is versioned under /api/v1/; each app contributes its own api/urls.py."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -18,6 +19,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+if settings.LEDGERLINK_SANDBOX_ENABLED:
+    # The emulated ledgers. Ledgerlink's own code never imports them; it reaches them over HTTP only.
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 handler404 = core_api_views.handler404
 handler500 = core_api_views.handler500

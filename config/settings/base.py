@@ -96,7 +96,12 @@ def database_from_url(url: str) -> dict[str, Any]:
     return config
 
 
-DATABASES = {"default": database_from_url(env_str("DATABASE_URL", DEFAULT_DATABASE_URL))}
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", DEFAULT_DATABASE_URL)),
+    # The sandbox (emulated ledgers) keeps its data apart, as the real ledgers' data is.
+    "sandbox": database_from_url(env_str("SANDBOX_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}")),
+}
+DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also where django-q2 keeps cluster heartbeats, so it must be shared across processes) -----
@@ -200,6 +205,9 @@ LEDGER_URL_SETTINGS = (
 )
 # Plain http to a ledger is a deployment mistake except against a local sandbox or recording proxy.
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = env_bool("LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS", False)
+
+# --- The sandbox: local emulators of both ledgers, mounted under /sandbox/ when enabled ----------------
+LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", False)
 
 # --- Encryption of stored credentials -------------------------------------------------------------------
 LEDGERLINK_ENCRYPTION_KEYS = env_list("LEDGERLINK_ENCRYPTION_KEYS")

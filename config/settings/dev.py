@@ -11,6 +11,13 @@ if not LEDGERLINK_ENCRYPTION_KEYS:
     # A fixed development key, so a restarted demo can still read the tokens it stored.
     LEDGERLINK_ENCRYPTION_KEYS = ["ZGV2LW9ubHktbGVkZ2VybGluay1rZXktMzJieXRlcyE="]
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = True
+LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", True)
+if LEDGERLINK_SANDBOX_ENABLED:
+    # The demo's ledgers are the sandbox mounted in the same server, unless the environment says otherwise.
+    _sandbox = f"http://{env_str('DEMO_HOST', '127.0.0.1')}:{env_str('DEMO_PORT', '8000')}/sandbox"
+    XERO_LOGIN_URL = env_str("XERO_LOGIN_URL", f"{_sandbox}/xero/login")
+    XERO_IDENTITY_URL = env_str("XERO_IDENTITY_URL", f"{_sandbox}/xero/identity")
+    XERO_API_URL = env_str("XERO_API_URL", f"{_sandbox}/xero/api")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # creates VAR_DIR too; whitenoise warns if absent
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

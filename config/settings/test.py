@@ -1,12 +1,17 @@
 """The test suite: SQLite unless DATABASE_URL points elsewhere (CI also runs it on PostgreSQL)."""
 
+from config.env import env_bool, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import INSTALLED_APPS, Q_CLUSTER, STATIC_ROOT
+from config.settings.base import DATABASES, INSTALLED_APPS, Q_CLUSTER, STATIC_ROOT
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-9d2e4b6a8c"  # noqa: S105
 LEDGERLINK_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWxlZGdlcmxpbmsta2V5LTMyYnl0ZXM="]
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = True
+LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_str("SANDBOX_DATABASE_URL"):
+    # On PostgreSQL the sandbox's tables get their own database on the same server, as in production.
+    DATABASES["sandbox"] = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_sandbox"}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # creates VAR_DIR too; whitenoise warns if absent
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

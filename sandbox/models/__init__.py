@@ -1,0 +1,7 @@
+"""The sandbox's storage: developer apps and tenants shared by both emulated ledgers, then each
+ledger's own identity records and documents."""
+
+from sandbox.models.common import SandboxApp, Tenant
+from sandbox.models.xero import XeroAuthCode, XeroConnection, XeroGrant, XeroToken
+
+__all__ = ["SandboxApp", "Tenant", "XeroAuthCode", "XeroConnection", "XeroGrant", "XeroToken"]

@@ -1,0 +1,96 @@
+"""What both emulated ledgers share: the developer apps registered in the sandbox portal and the
+tenants (Xero organisations, QBO companies) with their rate limits and injectable faults."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from sandbox.choices import SandboxProviderChoices
+
+
+def _client_id() -> str:
+    return secrets.token_hex(16).upper()
+
+
+def _client_secret() -> str:
+    return secrets.token_urlsafe(36)
+
+
+def _tenant_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _signing_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+class SandboxApp(models.Model):
+    """A developer app, as registered in the ledger's developer portal: its OAuth client credentials,
+    allowed redirect URIs and webhook subscription."""
+
+    provider = models.CharField(max_length=8, choices=SandboxProviderChoices.choices)
+    name = models.CharField(max_length=100)
+    client_id = models.CharField(max_length=64, unique=True, default=_client_id)
+    client_secret = models.CharField(max_length=128, default=_client_secret)
+    redirect_uris = models.JSONField(default=list, blank=True)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    # Xero: the webhook signing key. QBO: the verifier token.
+    webhook_key = models.CharField(max_length=128, default=_signing_key)
+    # QBO only: "legacy" (eventNotifications) or "cloudevents".
+    webhook_format = models.CharField(max_length=16, default="legacy", blank=True)
+    # Xero custom connection: client_credentials grants act on this one tenant, no user consent.
+    custom_connection_tenant = models.ForeignKey(
+        "sandbox.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Calls per minute across all tenants (Xero's app-wide limit).
+    limit_app_minute = models.PositiveIntegerField(default=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} app {self.name}"
+
+
+class Tenant(models.Model):
+    """A Xero organisation or a QuickBooks company, with the limits and faults it is configured with."""
+
+    provider = models.CharField(max_length=8, choices=SandboxProviderChoices.choices)
+    # Xero: the organisation's tenantId (a GUID). QBO: the realm id (digits).
+    tenant_id = models.CharField(max_length=64, default=_tenant_id)
+    name = models.CharField(max_length=200)
+    base_currency = models.CharField(max_length=3, default="GBP")
+    country = models.CharField(max_length=2, default="GB")
+    short_code = models.CharField(max_length=20, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    tenant_type = models.CharField(max_length=20, default="ORGANISATION")
+    # Rate limits (per app and tenant).
+    limit_concurrent = models.PositiveIntegerField(default=5)
+    limit_minute = models.PositiveIntegerField(default=60)
+    limit_day = models.PositiveIntegerField(default=5000)
+    # How many sandbox seconds pass per real second: 60 makes a rate-limit "minute" last one second.
+    time_scale = models.FloatField(default=1.0, validators=[MinValueValidator(0.001)])
+    # Faults injected into API responses, so retry and idempotency paths can be exercised.
+    fault_error_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    fault_error_status = models.PositiveSmallIntegerField(default=503)
+    fault_latency_ms = models.PositiveIntegerField(default=0)
+    fault_timeout_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    fault_drop_after_commit_rate = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "tenant_id"], name="sandbox_tenant_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
