@@ -11,7 +11,7 @@ urlpatterns = [
     path("identity/connect/revocation", identity.revocation, name="sandbox-xero-revocation"),
     path("identity/.well-known/openid-configuration", identity.discovery, name="sandbox-xero-discovery"),
     # /connections and /Connections: Xero's docs and its SDK disagree on the case.
-    re_path(r"^api/(?i:connections)$", identity.connections, name="sandbox-xero-connections"),
-    re_path(r"^api/(?i:connections)/(?P<connection_id>[0-9a-fA-F-]{36})$", identity.connection_delete),
+    re_path(r"^api/[cC]onnections$", identity.connections, name="sandbox-xero-connections"),
+    re_path(r"^api/[cC]onnections/(?P<connection_id>[0-9a-fA-F-]{36})$", identity.connection_delete),
     path("api/api.xro/2.0/", include("sandbox.xero.api.urls")),
 ]

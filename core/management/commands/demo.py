@@ -33,7 +33,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-        call_command("migrate", interactive=False, verbosity=0)
+        for alias in settings.DATABASES:
+            call_command("migrate", database=alias, interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         login = self._admin_login()
 
