@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("xero/", include("sandbox.xero.urls")),
+    path("qbo/", include("sandbox.qbo.urls")),
 ]

@@ -2,6 +2,17 @@
 ledger's own identity records and documents."""
 
 from sandbox.models.common import SandboxApp, Tenant
+from sandbox.models.qbo import QboAuthCode, QboGrant, QboToken
 from sandbox.models.xero import XeroAuthCode, XeroConnection, XeroGrant, XeroToken
 
-__all__ = ["SandboxApp", "Tenant", "XeroAuthCode", "XeroConnection", "XeroGrant", "XeroToken"]
+__all__ = [
+    "QboAuthCode",
+    "QboGrant",
+    "QboToken",
+    "SandboxApp",
+    "Tenant",
+    "XeroAuthCode",
+    "XeroConnection",
+    "XeroGrant",
+    "XeroToken",
+]

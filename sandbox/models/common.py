@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -18,10 +19,6 @@ def _client_id() -> str:
 
 def _client_secret() -> str:
     return secrets.token_urlsafe(36)
-
-
-def _tenant_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _signing_key() -> str:
@@ -62,7 +59,7 @@ class Tenant(models.Model):
 
     provider = models.CharField(max_length=8, choices=SandboxProviderChoices.choices)
     # Xero: the organisation's tenantId (a GUID). QBO: the realm id (digits).
-    tenant_id = models.CharField(max_length=64, default=_tenant_id)
+    tenant_id = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=200)
     base_currency = models.CharField(max_length=3, default="GBP")
     country = models.CharField(max_length=2, default="GB")
@@ -79,7 +76,9 @@ class Tenant(models.Model):
     fault_error_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
     fault_error_status = models.PositiveSmallIntegerField(default=503)
     fault_latency_ms = models.PositiveIntegerField(default=0)
-    fault_timeout_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    fault_timeout_rate = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
     fault_drop_after_commit_rate = models.FloatField(
         default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)]
     )
@@ -94,3 +93,12 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.tenant_id:
+            # Xero organisations are GUIDs; QBO realm ids are long digit strings.
+            if self.provider == SandboxProviderChoices.QBO:
+                self.tenant_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+            else:
+                self.tenant_id = str(uuid.uuid4())
+        super().save(*args, **kwargs)

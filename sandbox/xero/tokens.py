@@ -71,7 +71,7 @@ def _jwt(claims: dict[str, Any], key: str) -> str:
 def _token_response(grant: XeroGrant, access: XeroToken, refresh: XeroToken | None, nonce: str = "") -> dict:
     response: dict[str, Any] = {
         "access_token": access.token,
-        "expires_in": max(0, int((access.expires_at - timezone.now()).total_seconds())),
+        "expires_in": max(0, round((access.expires_at - timezone.now()).total_seconds())),
         "token_type": "Bearer",
         "scope": grant.scopes,
     }

@@ -88,3 +88,75 @@ def accounting_api(xero_client, sandbox_url) -> AccountingApi:
 @pytest.fixture
 def identity_api(xero_client, sandbox_url) -> IdentityApi:
     return IdentityApi(xero_client, base_url=f"{sandbox_url}/api")
+
+
+# --- QuickBooks Online --------------------------------------------------------------------------------
+
+QBO_SCOPES = "com.intuit.quickbooks.accounting openid profile email"
+
+
+@pytest.fixture
+def qbo_url(live_server) -> str:
+    return f"{live_server.url}/sandbox/qbo"
+
+
+@pytest.fixture
+def qbo_app(transactional_db) -> SandboxApp:
+    return SandboxApp.objects.create(
+        provider=SandboxProviderChoices.QBO,
+        name="Ledgerlink tests",
+        redirect_uris=["http://127.0.0.1:9/qbo/callback"],
+    )
+
+
+@pytest.fixture
+def qbo_company(transactional_db) -> Tenant:
+    return Tenant.objects.create(
+        provider=SandboxProviderChoices.QBO,
+        name="Sandbox Company_US_1",
+        base_currency="USD",
+        country="US",
+        limit_concurrent=10,
+        limit_minute=500,
+        limit_day=1_000_000,
+    )
+
+
+@pytest.fixture
+def qbo_token(qbo_app, qbo_company) -> dict:
+    from sandbox.qbo import tokens as qbo_tokens
+
+    grant = qbo_tokens.grant_create(
+        app=qbo_app, scopes=QBO_SCOPES, tenant=qbo_company, user_email="sandbox.user@example.com"
+    )
+    return qbo_tokens.tokens_issue(grant=grant)
+
+
+def make_qbo_client(app: SandboxApp, company: Tenant, token: dict, qbo_url: str):
+    """A python-quickbooks client as Ledgerlink builds one: AuthClient from the sandbox's discovery
+    document, the v3 base URL overridden on the instance."""
+    from intuitlib.client import AuthClient
+    from quickbooks import QuickBooks
+
+    auth_client = AuthClient(
+        app.client_id,
+        app.client_secret,
+        app.redirect_uris[0],
+        f"{qbo_url}/.well-known/openid_configuration",
+        access_token=token["access_token"],
+        refresh_token=token["refresh_token"],
+        realm_id=company.tenant_id,
+    )
+    client = QuickBooks(
+        auth_client=auth_client,
+        refresh_token=token["refresh_token"],
+        company_id=company.tenant_id,
+        minorversion=75,
+    )
+    client.api_url_v3 = f"{qbo_url}/v3"
+    return client
+
+
+@pytest.fixture
+def qbo_client(qbo_app, qbo_company, qbo_token, qbo_url):
+    return make_qbo_client(qbo_app, qbo_company, qbo_token, qbo_url)
