@@ -57,7 +57,13 @@ def demo(tmp_path_factory):
         pytest.fail(f"demo did not start in time:\n{output}")
     login = re.search(r"Login:\s+(\S+) / (\S+)", output)
     assert login, output
-    yield {"base": f"http://127.0.0.1:{port}", "username": login[1], "password": login[2], "output": output}
+    yield {
+        "base": f"http://127.0.0.1:{port}",
+        "username": login[1],
+        "password": login[2],
+        "output": output,
+        "env": env,
+    }
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
@@ -137,3 +143,25 @@ def test_api_refuses_anonymous_callers(demo):
     response = requests.get(f"{demo['base']}/api/v1/me/", timeout=10)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_task_cluster_runs_queued_tasks(demo):
+    """A task enqueued by another process (as the web server will) is picked up and run by the cluster."""
+    script = (
+        "import time\n"
+        "from django_q.tasks import async_task, result\n"
+        "task_id = async_task('math.floor', 7.5)\n"
+        "deadline = time.monotonic() + 30\n"
+        "while result(task_id) is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "print('RESULT', result(task_id))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=demo["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "RESULT 7" in done.stdout, done.stdout + done.stderr
