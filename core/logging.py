@@ -54,7 +54,11 @@ def redact(value: Any, key: str | None = None) -> Any:
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else is rendered as text by the formatter (Django logs the request object, whose repr
+    # carries the query string): render it here, so it is scrubbed like any other text.
+    return redact_text(str(value))
 
 
 class RequestIdFilter(logging.Filter):

@@ -97,3 +97,13 @@ def test_each_request_logs_one_line_with_its_id(client, caplog):
     assert record.request_id == "abc-123"
     assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
     assert "secret-code" not in record.getMessage()
+
+
+def test_objects_rendered_as_text_are_scrubbed(log_lines):
+    class Request:
+        def __str__(self) -> str:
+            return "<WSGIRequest: GET '/callback?code=leaky-code&state=s'>"
+
+    logger, lines = log_lines
+    logger.warning("Bad Request", extra={"request": Request()})
+    assert lines()[0]["request"] == "<WSGIRequest: GET '/callback?code=[redacted]&state=s'>"
