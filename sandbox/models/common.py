@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from sandbox.choices import SandboxProviderChoices
+from sandbox.models.limits import FaultKindChoices
 
 
 def _client_id() -> str:
@@ -45,6 +46,12 @@ class SandboxApp(models.Model):
     )
     # Calls per minute across all tenants (Xero's app-wide limit).
     limit_app_minute = models.PositiveIntegerField(default=10_000)
+    # Sandbox seconds per real second for the app-wide minute and for webhook retry delays.
+    time_scale = models.FloatField(default=1.0, validators=[MinValueValidator(0.001)])
+    # Seconds between webhook delivery attempts; empty means the provider's own schedule.
+    webhook_retry_delays = models.JSONField(default=list, blank=True)
+    # The sequence number of the last webhook event batched for this app.
+    webhook_sequence = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -81,6 +88,15 @@ class Tenant(models.Model):
     )
     fault_drop_after_commit_rate = models.FloatField(
         default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    # How long a timed-out call is held (real seconds) before its connection is closed unanswered.
+    fault_timeout_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0)])
+    # Set: fault draws are a pure function of (seed, call number), so a scenario replays exactly.
+    fault_seed = models.PositiveIntegerField(null=True, blank=True)
+    # The next N calls fail this way, whatever the rates say (scripted scenarios, tests).
+    fault_next_count = models.PositiveIntegerField(default=0)
+    fault_next_kind = models.CharField(
+        max_length=8, choices=FaultKindChoices.choices, default=FaultKindChoices.ERROR
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
