@@ -208,6 +208,16 @@ LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = env_bool("LEDGERLINK_ALLOW_INSECURE_LEDG
 
 # --- The sandbox: local emulators of both ledgers, mounted under /sandbox/ when enabled ----------------
 LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", False)
+# Optional bearer token for the sandbox's control API (/sandbox/control/); open when empty.
+SANDBOX_CONTROL_TOKEN = env_str("SANDBOX_CONTROL_TOKEN")
+# The address the sandbox uses in webhook resourceUrls when it cannot tell from a request.
+SANDBOX_PUBLIC_URL = env_str("SANDBOX_PUBLIC_URL")
+# Deliver webhooks from a background thread of the serving process (off: `manage.py sandbox_webhooks`).
+SANDBOX_WEBHOOK_SENDER = env_bool("SANDBOX_WEBHOOK_SENDER", True)
+SANDBOX_WEBHOOK_TIMEOUT = float(env_str("SANDBOX_WEBHOOK_TIMEOUT", "5"))
+SANDBOX_XERO_ACCESS_TOKEN_SECONDS = env_int("SANDBOX_XERO_ACCESS_TOKEN_SECONDS", 1800)
+SANDBOX_QBO_ACCESS_TOKEN_SECONDS = env_int("SANDBOX_QBO_ACCESS_TOKEN_SECONDS", 3600)
+SANDBOX_QBO_REFRESH_ROTATE_SECONDS = env_int("SANDBOX_QBO_REFRESH_ROTATE_SECONDS", 86400)
 
 # --- Encryption of stored credentials -------------------------------------------------------------------
 LEDGERLINK_ENCRYPTION_KEYS = env_list("LEDGERLINK_ENCRYPTION_KEYS")

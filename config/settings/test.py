@@ -12,6 +12,10 @@ LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_str("SANDBOX_DATABASE_URL"):
     # On PostgreSQL the sandbox's tables get their own database on the same server, as in production.
     DATABASES["sandbox"] = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_sandbox"}
+for _database in DATABASES.values():
+    # Live-server request threads die with their connections open unless each request closes its own;
+    # left open, they keep PostgreSQL from dropping the test databases at the end of the run.
+    _database["CONN_MAX_AGE"] = 0
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # creates VAR_DIR too; whitenoise warns if absent
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
