@@ -165,3 +165,13 @@ def test_task_cluster_runs_queued_tasks(demo):
         timeout=60,
     )
     assert "RESULT 7" in done.stdout, done.stdout + done.stderr
+
+
+def test_demo_sandbox_has_an_app_and_two_seeded_organisations(demo):
+    assert f"Sandbox:     {demo['base']}/sandbox/" in demo["output"]
+    portal = requests.get(f"{demo['base']}/sandbox/", timeout=10)
+    assert portal.status_code == 200
+    for name in ("Ledgerlink demo", "Demo Company (UK)", "Demo Company (NZ)"):
+        assert name in portal.text
+    tenants = re.findall(r"Demo Company \((?:UK|NZ)\) \((?:GBP|NZD)\), tenant ([0-9a-f-]{36})", demo["output"])
+    assert len(tenants) == 2

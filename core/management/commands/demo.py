@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +21,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.services import admin_user_bootstrap
 
 READY_TIMEOUT_SECONDS = 90
+# (name, country, base currency, seed) of the sandbox organisations the demo creates and fills.
+DEMO_ORGANISATIONS = (("Demo Company (UK)", "GB", "GBP", 1), ("Demo Company (NZ)", "NZ", "NZD", 2))
 
 
 class Command(BaseCommand):
@@ -39,6 +43,7 @@ class Command(BaseCommand):
         login = self._admin_login()
 
         base_url = f"http://{options['host']}:{options['port']}"
+        sandbox_lines = self._sandbox_prepare(base_url) if settings.LEDGERLINK_SANDBOX_ENABLED else []
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         processes = {
             "web server": subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, no shell
@@ -60,7 +65,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             self._wait_until_ready(base_url, processes)
-            self._print_banner(base_url, login)
+            self._print_banner(base_url, login, sandbox_lines)
             while True:
                 for name, process in processes.items():
                     if process.poll() is not None:
@@ -108,7 +113,54 @@ class Command(BaseCommand):
             f"The web server did not answer {base_url}/healthz within {READY_TIMEOUT_SECONDS}s."
         )
 
-    def _print_banner(self, base_url: str, login: tuple[str, str]) -> None:
+    def _sandbox_prepare(self, base_url: str) -> list[str]:
+        """The emulated ledgers the demo talks to: one Xero app and two seeded organisations.
+
+        Driven through the sandbox's own management commands: Ledgerlink code never imports the sandbox."""
+
+        def run(*args: str) -> dict:
+            out = io.StringIO()
+            call_command(*args, "--json", stdout=out)
+            return json.loads(out.getvalue())
+
+        app = run(
+            "sandbox_app",
+            "create",
+            "--provider=xero",
+            "--name=Ledgerlink demo",
+            f"--redirect-uri={base_url}/api/v1/connections/callback/",
+            "--if-missing",
+        )
+        lines = [
+            f"  Sandbox:     {base_url}/sandbox/  (Xero app client id {app['client_id']})",
+        ]
+        marker = Path(settings.VAR_DIR) / "demo-sandbox-seeded.txt"
+        for name, country, currency, seed in DEMO_ORGANISATIONS:
+            org = run(
+                "sandbox_org",
+                "create",
+                "--provider=xero",
+                f"--name={name}",
+                f"--country={country}",
+                f"--currency={currency}",
+                "--if-missing",
+            )
+            seeded = marker.read_text().splitlines() if marker.exists() else []
+            if org["tenant_id"] not in seeded:
+                call_command(
+                    "sandbox_seed",
+                    "xero",
+                    f"--org={org['tenant_id']}",
+                    "--contacts=60",
+                    "--invoices=600",
+                    f"--seed={seed}",
+                    stdout=io.StringIO(),
+                )
+                marker.write_text("\n".join([*seeded, org["tenant_id"]]))
+            lines.append(f"               {name} ({currency}), tenant {org['tenant_id']}")
+        return lines
+
+    def _print_banner(self, base_url: str, login: tuple[str, str], sandbox_lines: list[str]) -> None:
         lines = [
             "",
             "Ledgerlink demo is running (Ctrl-C stops it).",
@@ -118,6 +170,7 @@ class Command(BaseCommand):
             f"  API:         {base_url}/api/v1/",
             f"  Health:      {base_url}/healthz",
             f"  Login:       {login[0]} / {login[1]}",
+            *sandbox_lines,
             f"  Database:    {settings.DATABASES['default']['NAME']} ({settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})",
             "",
         ]
