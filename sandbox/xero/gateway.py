@@ -17,8 +17,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import clock, faults, limits, webhooks
-from sandbox.models import FaultKindChoices
+from sandbox import clock, gateway, limits
 from sandbox.xero.auth import XeroAuthFailure, XeroCaller, authenticate
 
 XeroView = Callable[..., HttpResponse]
@@ -52,26 +51,12 @@ def _too_many_requests(limited: limits.RateLimited) -> HttpResponse:
     return _with_usage(response, limited.usage)
 
 
-def _serve(
-    request: HttpRequest,
-    caller: XeroCaller,
-    plan: faults.FaultPlan,
-    view: XeroView,
-    *args: Any,
-    **kwargs: Any,
-) -> HttpResponse:
-    faults.latency_apply(plan)
-    if plan.kind == FaultKindChoices.ERROR:
-        title = FAULT_TITLES.get(plan.error_status, "Error")
-        return _problem(plan.error_status, title, "The sandbox injected this error (fault_error_rate).")
-    if plan.kind == FaultKindChoices.TIMEOUT:
-        faults.timeout_hold(plan)
-        return faults.DroppedResponse(request.META)
-    with clock.db_turn(), webhooks.api_call_scope(request):
-        response = view(request, caller, *args, **kwargs)
-    if plan.kind == FaultKindChoices.DROP:
-        return faults.DroppedResponse(request.META)
-    return response
+def _server_error(status: int) -> HttpResponse:
+    title = FAULT_TITLES.get(status, "Error")
+    return _problem(status, title, "The sandbox injected this error (fault_error_rate).")
+
+
+FORMATS = gateway.WireFormats(throttled=_too_many_requests, server_error=_server_error)
 
 
 def xero_api_endpoint(*, require_tenant: bool = True) -> Callable[[XeroView], Callable[..., HttpResponse]]:
@@ -79,25 +64,19 @@ def xero_api_endpoint(*, require_tenant: bool = True) -> Callable[[XeroView], Ca
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            # Webhook retries left by an earlier run resume once the sandbox serves again.
-            webhooks.sender_ensure()
             with clock.db_turn():
                 try:
                     caller: XeroCaller = authenticate(request, require_tenant=require_tenant)
                 except XeroAuthFailure as failure:
                     return failure.response()
-                try:
-                    admission = limits.call_admit(app=caller.app, tenant=caller.tenant)
-                except limits.RateLimited as limited:
-                    return _too_many_requests(limited)
-            try:
-                plan = faults.NO_FAULT
-                if caller.tenant is not None:
-                    plan = faults.fault_plan(tenant=caller.tenant, sequence=admission.sequence)
-                response = _serve(request, caller, plan, view, *args, **kwargs)
-            finally:
-                admission.release()
-            return _with_usage(response, admission.usage)
+            response, usage = gateway.guarded_call(
+                request,
+                app=caller.app,
+                tenant=caller.tenant,
+                call=lambda: view(request, caller, *args, **kwargs),
+                formats=FORMATS,
+            )
+            return _with_usage(response, usage) if usage is not None else response
 
         return wrapper
 
