@@ -9,10 +9,10 @@ stays `337.50`), property order. Nothing is recomputed: a recording is the truth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.imports import ImportFailed, ImportReport
 from sandbox.models import Tenant
 from sandbox.qbo.api import services, wire
 from sandbox.qbo.api.entities import ENTITIES
@@ -20,21 +20,6 @@ from sandbox.qbo.api.entities import ENTITIES
 ENVELOPE_KEYS = frozenset(
     {"time", "startPosition", "maxResults", "totalCount", "bId", "warnings", "requestId"}
 )
-
-
-class ImportFailed(Exception):
-    """A file that cannot be read, or a payload with nothing to import."""
-
-
-@dataclass
-class ImportReport:
-    counts: dict[str, int] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-
-    def merge(self, other: ImportReport) -> None:
-        for entity, count in other.counts.items():
-            self.counts[entity] = self.counts.get(entity, 0) + count
-        self.skipped.extend(other.skipped)
 
 
 def entities_in(payload: Any) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:

@@ -8,11 +8,11 @@ real JSON types the live API returns."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from sandbox.imports import ImportFailed, ImportReport
 from sandbox.models import Tenant
 from sandbox.xero.api import services, wire
 from sandbox.xero.api.entities import BY_ARRAY_KEY
@@ -86,21 +86,6 @@ DECIMAL_FIELDS = frozenset(
         "UnitPrice",
     }
 )
-
-
-class ImportFailed(Exception):
-    """The payload is not something Xero returns."""
-
-
-@dataclass
-class ImportReport:
-    counts: dict[str, int] = field(default_factory=dict)  # collection → documents stored
-    skipped: list[str] = field(default_factory=list)  # array keys the sandbox does not emulate
-
-    def merge(self, other: ImportReport) -> None:
-        for collection, count in other.counts.items():
-            self.counts[collection] = self.counts.get(collection, 0) + count
-        self.skipped.extend(key for key in other.skipped if key not in self.skipped)
 
 
 def normalise(value: Any, key: str | None = None) -> Any:

@@ -1,4 +1,4 @@
-"""Real QBO payloads (/work/shared/fixtures/qbo) imported into a company come back through the API
+"""Real QBO payloads (shared/fixtures/qbo) imported into a company come back through the API
 unchanged: ids, SyncTokens, MetaData and amounts to the digit."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sandbox.qbo.api import wire
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
-FIXTURES = Path("/work/shared/fixtures/qbo")
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "qbo"
 ENTITY_FILES = sorted(
     path.name for path in FIXTURES.glob("*.json") if fixtures.entities_in(wire.decode(path.read_bytes()))[0]
 )
@@ -212,3 +212,14 @@ def test_recorded_batch_gets_the_recorded_outcomes(qbo_company, qbo_client):
     assert answers[1]["Fault"] == recorded[1]["Fault"]
     found = {receipt["Id"]: receipt for receipt in answers[3]["QueryResponse"]["SalesReceipt"]}
     assert found == {receipt["Id"]: receipt for receipt in recorded[3]["QueryResponse"]["SalesReceipt"]}
+
+
+def test_import_command_loads_the_qbo_fixture_directory(qbo_company):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sandbox_import", "qbo", str(FIXTURES), "--org", qbo_company.tenant_id, stdout=out)
+    assert "Imported " in out.getvalue()
+    assert f"into {qbo_company.name}." in out.getvalue()
