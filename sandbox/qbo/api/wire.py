@@ -7,13 +7,13 @@ imported from a recording comes back byte-for-byte in its numbers."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sandbox import jsontext
 
 # Intuit stamps MetaData and the envelope `time` in its own (Pacific) time, whatever the company's zone.
 INTUIT_ZONE = ZoneInfo("America/Los_Angeles")
@@ -23,76 +23,20 @@ ISO_MOMENT = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring
-_DECODER = json.JSONDecoder(parse_float=Decimal)
-
 
 class BodyUnreadable(Exception):
     """The request body is not JSON (or not the JSON object the endpoint needs)."""
 
 
 def decode(text: str | bytes) -> Any:
-    # One shared decoder: json.loads(..., parse_float=...) would build a new one per call.
     try:
-        return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
+        return jsontext.decode(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise BodyUnreadable(str(error)) from error
 
 
-def encode(value: Any) -> str:
-    """Compact JSON with Decimals written exactly."""
-    parts: list[str] = []
-    _encode_into(value, parts)
-    return "".join(parts)
-
-
-def _encode_into(value: Any, parts: list[str]) -> None:
-    if isinstance(value, str):
-        parts.append(_encode_string(value))
-    elif isinstance(value, dict):
-        parts.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                parts.append(",")
-            first = False
-            parts.append(_encode_string(key))
-            parts.append(":")
-            _encode_into(item, parts)
-        parts.append("}")
-    elif isinstance(value, list | tuple):
-        parts.append("[")
-        for index, item in enumerate(value):
-            if index:
-                parts.append(",")
-            _encode_into(item, parts)
-        parts.append("]")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif value is None:
-        parts.append("null")
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} has no JSON form")
-        parts.append(format(value, "f"))
-    elif isinstance(value, int):
-        parts.append(str(value))
-    elif isinstance(value, float):
-        # Only ever reached by values a caller built by hand; repr is the shortest exact round-trip.
-        parts.append(repr(value))
-    else:
-        raise TypeError(f"{type(value).__name__} is not part of a QBO body")
-
-
-def clone(value: Any) -> Any:
-    """A deep copy of a decoded body (dicts, lists and immutable scalars only), far cheaper than deepcopy."""
-    if isinstance(value, dict):
-        return {key: clone(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [clone(item) for item in value]
-    return value
+encode = jsontext.encode
+clone = jsontext.clone
 
 
 # --- numbers ---------------------------------------------------------------------------------------------

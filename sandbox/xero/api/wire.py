@@ -5,12 +5,12 @@ Decimal as the number it is (`46.00`, never `46.0000000001`): money never passes
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from sandbox import jsontext
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -19,78 +19,20 @@ ISO_DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring
-
 
 class PostDataInvalid(Exception):
     """The request body cannot be read at all (bad JSON, a date Xero cannot parse): Xero's ErrorNumber 14."""
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)
-
-
-def decode(text: str | bytes) -> Any:
-    # One shared decoder: json.loads(..., parse_float=...) would build a new one per call.
-    return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
-
-
-def encode(value: Any) -> str:
-    """Compact JSON with Decimals written exactly, as Xero writes them."""
-    parts: list[str] = []
-    _encode_into(value, parts)
-    return "".join(parts)
-
-
-def _encode_into(value: Any, parts: list[str]) -> None:
-    if isinstance(value, str):
-        parts.append(_encode_string(value))
-    elif isinstance(value, dict):
-        parts.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                parts.append(",")
-            first = False
-            parts.append(_encode_string(key))
-            parts.append(":")
-            _encode_into(item, parts)
-        parts.append("}")
-    elif isinstance(value, list | tuple):
-        parts.append("[")
-        for index, item in enumerate(value):
-            if index:
-                parts.append(",")
-            _encode_into(item, parts)
-        parts.append("]")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif value is None:
-        parts.append("null")
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} has no JSON form")
-        parts.append(format(value, "f"))
-    elif isinstance(value, int):
-        parts.append(str(value))
-    else:
-        raise TypeError(f"{type(value).__name__} is not part of a Xero body")
+decode = jsontext.decode
+encode = jsontext.encode
+clone = jsontext.clone
 
 
 def places(value: Decimal) -> int:
     """How many decimal places a Decimal is written with (12.3400 → 4)."""
     exponent = value.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
-
-
-def clone(value: Any) -> Any:
-    """A deep copy of a decoded body (dicts, lists and immutable scalars only), far cheaper than deepcopy."""
-    if isinstance(value, dict):
-        return {key: clone(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [clone(item) for item in value]
-    return value
 
 
 # --- dates ------------------------------------------------------------------------------------------------
