@@ -173,5 +173,7 @@ def test_demo_sandbox_has_an_app_and_two_seeded_organisations(demo):
     assert portal.status_code == 200
     for name in ("Ledgerlink demo", "Demo Company (UK)", "Demo Company (NZ)"):
         assert name in portal.text
-    tenants = re.findall(r"Demo Company \((?:UK|NZ)\) \((?:GBP|NZD)\), tenant ([0-9a-f-]{36})", demo["output"])
+    tenants = re.findall(
+        r"Demo Company \((?:UK|NZ)\) \((?:GBP|NZD)\), tenant ([0-9a-f-]{36})", demo["output"]
+    )
     assert len(tenants) == 2

@@ -15,7 +15,7 @@ from sandbox.models import Tenant
 from sandbox.qbo.fixtures import qbo_path_import
 from sandbox.xero.fixtures import xero_path_import
 
-TENANT_NOUNS = {
+TENANT_NOUNS: dict[str, str] = {
     SandboxProviderChoices.XERO: "Xero organisation",
     SandboxProviderChoices.QBO: "QuickBooks company",
 }

@@ -12,7 +12,8 @@ from sandbox.xero.seed import organisation_seed
 
 class Command(BaseCommand):
     help = (
-        "Fill a sandbox organisation with a coherent, deterministic set of documents: "
+        "Fill an empty sandbox organisation with a coherent, deterministic set of documents (the same seed "
+        "gives the same documents): "
         "`sandbox_seed xero --org 'Demo Company' --create --contacts 200 --invoices 5000 --seed 1`."
     )
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         provider = options["provider"]
+        if options["contacts"] < 1 or options["invoices"] < 0:
+            # Checked before --create makes an organisation that would stay empty.
+            raise CommandError("An organisation needs at least one contact, and no fewer than 0 invoices.")
         tenant = Tenant.objects.filter(
             Q(tenant_id=options["org"]) | Q(name=options["org"]), provider=provider
         ).first()

@@ -48,6 +48,9 @@ TAX_RATES: dict[str, list[tuple[str, str, str, str]]] = {
 TAX_RATES_OTHER = [("NONE", "Tax Exempt", "NONE", "0.00")]
 SALES_TAX = {"GB": "OUTPUT2", "NZ": "OUTPUT2", "AU": "OUTPUT"}
 PURCHASES_TAX = {"GB": "INPUT2", "NZ": "INPUT2", "AU": "INPUT"}
+# The rate of accounts outside the tax return (banks, control accounts, equity). Australian organisations
+# have no "NONE" rate: theirs is "BAS Excluded".
+NO_TAX = {"AU": "BASEXCLUDED"}
 TAX_LIABILITY_NAME = {"GB": "VAT", "NZ": "GST", "AU": "GST"}
 
 # (Code, Name, Type, tax: "sales" | "purchases" | "none", SystemAccount)
@@ -130,6 +133,10 @@ def tax_rates_for(tenant: Tenant) -> list[dict[str, Any]]:
     ]
 
 
+def no_tax_type(tenant: Tenant) -> str:
+    return NO_TAX.get(tenant.country, "NONE")
+
+
 def account_id(tenant: Tenant, code: str) -> str:
     # Derived, not random: two first calls racing to seed produce the same rows, and one insert wins.
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-xero:{tenant.tenant_id}:account:{code}"))
@@ -140,7 +147,7 @@ def accounts_for(tenant: Tenant) -> list[dict[str, Any]]:
     tax_by_use = {
         "sales": SALES_TAX.get(tenant.country, "NONE"),
         "purchases": PURCHASES_TAX.get(tenant.country, "NONE"),
-        "none": "NONE",
+        "none": no_tax_type(tenant),
     }
     bodies = []
     for code, name, account_type, tax_use, system in CHART:

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.xero.api import wire
 from sandbox.xero.api.entity import Draft, Entity
 from sandbox.xero.api.schema import read_element
-from sandbox.xero.api.workspace import Workspace, new_id
+from sandbox.xero.api.workspace import Workspace
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 CREATE, UPSERT, UPDATE = "create", "upsert", "update"
@@ -104,7 +104,7 @@ def _unique(draft: Draft, generated: set[str]) -> None:
     for rule in entity.unique:
         if rule.applies is not None and not rule.applies(body):
             continue
-        value = entity.column_values(body)[rule.column]
+        value = entity.column_value(body, rule.column)
         if not value or body.get(entity.status_field or "") in rule.released_by:
             continue
         # An automatic number is above every stored one: only this batch's documents could hold it.
@@ -142,7 +142,7 @@ def apply(
         raise wire.PostDataInvalid(f"Each {entity.singular} must be a JSON object.")
     values, errors = read_element(entity.schema, element)
     before = _locate(ws, entity, values, mode, ref, errors)
-    body = wire.clone(before) if before is not None else {entity.id_field: new_id()}
+    body = wire.clone(before) if before is not None else {entity.id_field: ws.new_id()}
     draft = Draft(ws=ws, entity=entity, values=values, before=before, body=body, unitdp=unitdp, errors=errors)
     skip = entity.managed | {entity.id_field, entity.status_field}
     for key, value in values.items():

@@ -150,6 +150,14 @@ class Entity:
             "fine_units": has_fine_units(body, self.unit_paths),
         }
 
+    def column_value(self, body: dict[str, Any], column: str) -> Any:
+        """One column of `column_values`, without computing the others (business keys are looked up often)."""
+        if column in ("number", "name"):
+            key = self.number_field if column == "number" else self.name_field
+            value = body.get(key) if key else None
+            return None if value is None else str(value)[:255]
+        return self.column_values(body)[column]
+
     def ordered(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body with Xero's field order (cosmetic: clients read by key)."""
         if not self.field_order:

@@ -12,7 +12,6 @@ from typing import Any
 
 from sandbox.xero.api import wire
 from sandbox.xero.api.entity import Draft
-from sandbox.xero.api.workspace import new_id
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -175,7 +174,7 @@ def _document_line(
 ) -> dict[str, Any]:
     line: dict[str, Any] = {}
     line_id = raw.get("LineItemID")
-    line["LineItemID"] = line_id if line_id and line_id in previous_ids else new_id()
+    line["LineItemID"] = line_id if line_id and line_id in previous_ids else draft.ws.new_id()
 
     item: dict[str, Any] | None = None
     details: dict[str, Any] = {}

@@ -2,16 +2,17 @@
 seed generator all use these).
 
 Writes: `records_write` (and its shorthands `records_create`, `records_upsert`, `record_update`) validate,
-compute and bulk-write any number of elements in one transaction; `records_bulk_insert` stores bodies that
-are already Xero-shaped, untouched. Reads: `records_list` and `record_get` return JSON texts ready to be
-spliced into a response."""
+compute and bulk-write any number of elements in one transaction; `batch` runs several writes (documents,
+allocations, tracking options) in one transaction, each seeing the ones before, and inserts every document
+once, in its final state; `records_bulk_insert` stores bodies that are already Xero-shaped, untouched.
+Reads: `records_list` and `record_get` return JSON texts ready to be spliced into a response."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,15 +77,17 @@ def _deliver(tenant: Tenant, events: list[Event]) -> None:
 
 
 @contextmanager
-def unit_of_work(tenant: Tenant, *, emit_events: bool = True) -> Iterator[Workspace]:
+def unit_of_work(
+    tenant: Tenant, *, emit_events: bool = True, ids: Callable[[], str] | None = None
+) -> Iterator[Workspace]:
     """One transaction around a workspace; its staged documents are flushed on success and their webhook
-    events recorded once the transaction has committed."""
+    events recorded once the transaction has committed. `ids` makes the new documents' ids (see Workspace)."""
     with transaction.atomic(using="sandbox"):
         # Serialises writers of one organisation on PostgreSQL (numbering, unique names); a no-op on
         # SQLite, whose write transactions are already exclusive.
         list(Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True))
         defaults_ensure(tenant=tenant)
-        ws = Workspace(tenant)
+        ws = Workspace(tenant, ids=ids)
         yield ws
         ws.flush()
         if emit_events and ws.events:
@@ -112,33 +115,82 @@ def records_write(
     the valid elements are written and each Outcome says how its element fared."""
     entity = ENTITIES[collection]
     with unit_of_work(tenant, emit_events=emit_events) as ws:
-        _prefetch_keys(ws, entity, elements)
-        outcomes: list[Outcome] = []
-        failed = False
-        for index, element in enumerate(elements, start=1):
-            savepoint = ws.savepoint()
-            outcome = engine.apply(ws, entity, element, mode=mode, ref=ref, unitdp=unitdp)
-            if not outcome.ok:
-                ws.rollback(savepoint)
-                failed = True
-            outcomes.append(outcome)
-            if index % FLUSH_EVERY == 0 and not (failed and summarize_errors):
-                ws.flush()
-        if failed and summarize_errors:
-            raise ValidationFailed(outcomes)
+        return _write(
+            ws,
+            entity,
+            elements,
+            mode=mode,
+            ref=ref,
+            summarize_errors=summarize_errors,
+            unitdp=unitdp,
+            flush_every=FLUSH_EVERY,
+        )
+
+
+def _write(
+    ws: Workspace,
+    entity: Entity,
+    elements: Sequence[Any],
+    *,
+    mode: str,
+    ref: str | None = None,
+    summarize_errors: bool = True,
+    unitdp: int = 2,
+    flush_every: int | None = None,
+    moments: Sequence[datetime] | None = None,
+) -> list[Outcome]:
+    """Apply each element in `ws`; with `summarize_errors` any invalid one raises ValidationFailed (the
+    caller's transaction then writes nothing). `moments[i]`, when given, is the time element i is written
+    at (its UpdatedDateUTC, and "today" for date defaults)."""
+    _prefetch(ws, entity, elements)
+    outcomes: list[Outcome] = []
+    failed = False
+    for index, element in enumerate(elements, start=1):
+        if moments is not None:
+            ws.now = wire.truncate_ms(moments[index - 1])
+        savepoint = ws.savepoint()
+        outcome = engine.apply(ws, entity, element, mode=mode, ref=ref, unitdp=unitdp)
+        if not outcome.ok:
+            ws.rollback(savepoint)
+            failed = True
+        outcomes.append(outcome)
+        if flush_every and index % flush_every == 0 and not (failed and summarize_errors):
+            ws.flush()
+    if failed and summarize_errors:
+        raise ValidationFailed(outcomes)
     return outcomes
 
 
-def _prefetch_keys(ws: Workspace, entity: Entity, elements: Sequence[Any]) -> None:
-    """Look up every unique key the batch names in a few queries instead of one per element."""
+def _prefetch(ws: Workspace, entity: Entity, elements: Sequence[Any]) -> None:
+    """Read what a batch names (its documents, business keys, contacts, the documents payments pay) in a
+    few queries instead of one or two per element."""
+    given = [element for element in elements if isinstance(element, dict)]
+    if len(given) < 2:
+        return
     fields = {"number": entity.number_field, "name": entity.name_field}
     for rule in entity.unique:
         key = fields.get(rule.column)
         if key:
-            values = (
-                str(e[key]) for e in elements if isinstance(e, dict) and isinstance(e.get(key), str | int)
-            )
+            values = (str(e[key]) for e in given if isinstance(e.get(key), str | int))
             ws.prefetch(entity.plural, rule.column, values)
+
+    def ids(path: tuple[str, ...]) -> list[str]:
+        found = []
+        for element in given:
+            value: Any = element
+            for part in path:
+                value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, str) and value:
+                found.append(value)
+        return _with_case_variants(found)
+
+    ws.prefetch_ids(entity.plural, ids((entity.id_field,)))
+    if entity.contact_field == ("Contact", "ContactID"):
+        ws.prefetch_ids("Contacts", ids(("Contact", "ContactID")))
+    if entity.plural == "Payments":
+        documents = [*ids(("Invoice", "InvoiceID")), *ids(("CreditNote", "CreditNoteID"))]
+        ws.prefetch_ids("Invoices", documents)
+        ws.prefetch_ids("CreditNotes", documents)
 
 
 def records_create(
@@ -239,6 +291,106 @@ def records_bulk_insert(
     return len(rows)
 
 
+# --- several writes in one unit of work -------------------------------------------------------------------
+
+
+class Batch:
+    """Writes that share one workspace and one transaction: each sees what the ones before staged, and a
+    document changed several times (created, paid, voided) is inserted once, as it finally is. Every write
+    goes through the same rules as the API and is all or nothing: an invalid element raises
+    ValidationFailed with nothing of that call staged (left to propagate, it rolls the whole batch back).
+
+    `at`, on each write, is when the write happens (one moment, or one per element): it stamps the
+    documents' UpdatedDateUTC and is "today" for date defaults, so that a replayed history carries the
+    timestamps of that history. Without it, a write happens at the time the batch began."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.began = ws.now
+
+    def _at(self, at: datetime | None) -> None:
+        self.ws.now = wire.truncate_ms(at) if at is not None else self.began
+
+    def _moments(self, count: int, at: datetime | Sequence[datetime] | None) -> Sequence[datetime]:
+        if at is None or isinstance(at, datetime):
+            self._at(at)
+            return [self.ws.now] * count
+        if len(at) != count:
+            raise ValueError(f"{len(at)} moments for {count} elements.")
+        return at
+
+    def _all_or_nothing(self, write: Callable[[], list[Outcome]]) -> list[Outcome]:
+        savepoint = self.ws.savepoint()
+        try:
+            return write()
+        except ValidationFailed:
+            self.ws.rollback(savepoint)
+            raise
+
+    def write(
+        self,
+        collection: str,
+        elements: Sequence[dict[str, Any]],
+        *,
+        mode: str = CREATE,
+        at: datetime | Sequence[datetime] | None = None,
+        unitdp: int = 2,
+    ) -> list[dict[str, Any]]:
+        """Create (or, with mode UPSERT, update by id or key) documents: their stored bodies."""
+        moments = self._moments(len(elements), at)
+        outcomes = self._all_or_nothing(
+            lambda: _write(self.ws, ENTITIES[collection], elements, mode=mode, unitdp=unitdp, moments=moments)
+        )
+        return [outcome.body for outcome in outcomes]
+
+    def update(
+        self, collection: str, ref: str, payload: dict[str, Any], *, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Change one document by id or business key (as POST /<collection>/{ref})."""
+        self._at(at)
+        [outcome] = self._all_or_nothing(
+            lambda: _write(self.ws, ENTITIES[collection], [payload], mode=UPDATE, ref=ref)
+        )
+        return outcome.body
+
+    def allocate(
+        self, credit_note_ref: str, payloads: Sequence[Any], *, at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Allocate a credit note to invoices (as PUT /CreditNotes/{id}/Allocations)."""
+        self._at(at)
+        outcomes = self._all_or_nothing(lambda: _allocate(self.ws, credit_note_ref, payloads))
+        return [outcome.body for outcome in outcomes]
+
+    def tracking_options(
+        self, category_ref: str, payloads: Sequence[Any], *, at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Add options to a tracking category (as PUT /TrackingCategories/{id}/Options)."""
+        self._at(at)
+        savepoint = self.ws.savepoint()
+        try:
+            return _tracking_options(self.ws, category_ref, payloads)
+        except ValidationFailed:
+            self.ws.rollback(savepoint)
+            raise
+
+    def get(self, collection: str, record_id: str) -> dict[str, Any] | None:
+        """A document as this batch has left it so far (shared: don't change it)."""
+        return self.ws.get(collection, record_id)
+
+    def flush(self) -> None:
+        """Write what is staged so far (inserts, then updates), keeping the transaction open."""
+        self.ws.flush()
+
+
+@contextmanager
+def batch(
+    tenant: Tenant, *, emit_events: bool = True, ids: Callable[[], str] | None = None
+) -> Iterator[Batch]:
+    """Several writes in one transaction: `with batch(tenant) as b: b.write(...); b.allocate(...)`."""
+    with unit_of_work(tenant, emit_events=emit_events, ids=ids) as ws:
+        yield Batch(ws)
+
+
 # --- sub-resources: allocations, contact group members, tracking options ---------------------------------
 
 ALLOCATION = Obj(
@@ -264,28 +416,31 @@ def allocations_create(
 ) -> list[dict[str, Any]]:
     """PUT /CreditNotes/{id}/Allocations: allocate credit to invoices; all or nothing."""
     with unit_of_work(tenant, emit_events=emit_events) as ws:
-        note_id = _existing(ws, CREDIT_NOTES, credit_note_ref)["CreditNoteID"]
-        outcomes: list[Outcome] = []
-        for element in payloads:
-            if not isinstance(element, dict):
-                raise wire.PostDataInvalid("Each allocation must be a JSON object.")
-            values, errors = read_element(ALLOCATION, element)
-            note = ws.get("CreditNotes", note_id) or {}
-            draft = Draft(
-                ws=ws, entity=CREDIT_NOTES, values=values, before=note, body=wire.clone(note), errors=errors
-            )
-            savepoint = ws.savepoint()
-            allocation = settlement.allocation_apply(draft, note, values) if not errors else None
-            if draft.errors or allocation is None:
-                ws.rollback(savepoint)
-                outcomes.append(
-                    Outcome(wire.clone(element), draft.errors or ["The allocation is not valid."])
-                )
-            else:
-                outcomes.append(Outcome(allocation))
-        if any(not outcome.ok for outcome in outcomes):
-            raise ValidationFailed(outcomes)
+        outcomes = _allocate(ws, credit_note_ref, payloads)
     return [outcome.body for outcome in outcomes]
+
+
+def _allocate(ws: Workspace, credit_note_ref: str, payloads: Sequence[Any]) -> list[Outcome]:
+    note_id = _existing(ws, CREDIT_NOTES, credit_note_ref)["CreditNoteID"]
+    outcomes: list[Outcome] = []
+    for element in payloads:
+        if not isinstance(element, dict):
+            raise wire.PostDataInvalid("Each allocation must be a JSON object.")
+        values, errors = read_element(ALLOCATION, element)
+        note = ws.get("CreditNotes", note_id) or {}
+        draft = Draft(
+            ws=ws, entity=CREDIT_NOTES, values=values, before=note, body=wire.clone(note), errors=errors
+        )
+        savepoint = ws.savepoint()
+        allocation = settlement.allocation_apply(draft, note, values) if not errors else None
+        if draft.errors or allocation is None:
+            ws.rollback(savepoint)
+            outcomes.append(Outcome(wire.clone(element), draft.errors or ["The allocation is not valid."]))
+        else:
+            outcomes.append(Outcome(allocation))
+    if any(not outcome.ok for outcome in outcomes):
+        raise ValidationFailed(outcomes)
+    return outcomes
 
 
 def allocation_delete(*, tenant: Tenant, credit_note_ref: str, allocation_id: str) -> dict[str, Any]:
@@ -343,22 +498,26 @@ def tracking_option_write(
 ) -> list[dict[str, Any]]:
     """PUT /TrackingCategories/{id}/Options (option_id None) or POST …/Options/{option_id}."""
     with unit_of_work(tenant) as ws:
-        category = _existing(ws, TRACKING_CATEGORIES, category_ref)
-        draft = Draft(
-            ws=ws, entity=TRACKING_CATEGORIES, values={}, before=category, body=wire.clone(category)
-        )
-        written: list[dict[str, Any]] = []
-        for element in payloads:
-            values, errors = read_element(TRACKING_OPTION, element if isinstance(element, dict) else {})
-            draft.errors.extend(errors)
-            option = organisation.tracking_option_write(draft, option_id, values)
-            if option is None and option_id is not None and not draft.errors:
-                raise NotFound(option_id)
-            if option is not None:
-                written.append(dict(option))
-        if draft.errors:
-            raise ValidationFailed([Outcome({"Options": list(payloads)}, draft.errors)])
-        ws.put("TrackingCategories", draft.body)
+        return _tracking_options(ws, category_ref, payloads, option_id)
+
+
+def _tracking_options(
+    ws: Workspace, category_ref: str, payloads: Sequence[Any], option_id: str | None = None
+) -> list[dict[str, Any]]:
+    category = _existing(ws, TRACKING_CATEGORIES, category_ref)
+    draft = Draft(ws=ws, entity=TRACKING_CATEGORIES, values={}, before=category, body=wire.clone(category))
+    written: list[dict[str, Any]] = []
+    for element in payloads:
+        values, errors = read_element(TRACKING_OPTION, element if isinstance(element, dict) else {})
+        draft.errors.extend(errors)
+        option = organisation.tracking_option_write(draft, option_id, values)
+        if option is None and option_id is not None and not draft.errors:
+            raise NotFound(option_id)
+        if option is not None:
+            written.append(dict(option))
+    if draft.errors:
+        raise ValidationFailed([Outcome({"Options": list(payloads)}, draft.errors)])
+    ws.put("TrackingCategories", draft.body)
     return written
 
 

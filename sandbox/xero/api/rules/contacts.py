@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.xero.api import wire
 from sandbox.xero.api.entity import Draft
-from sandbox.xero.api.workspace import Workspace, new_id
+from sandbox.xero.api.workspace import Workspace
 
 
 def contact_summary(contact: dict[str, Any]) -> dict[str, Any]:
@@ -25,9 +25,9 @@ def contact_summary(contact: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def new_contact(name: str) -> dict[str, Any]:
+def new_contact(name: str, contact_id: str) -> dict[str, Any]:
     return {
-        "ContactID": new_id(),
+        "ContactID": contact_id,
         "ContactStatus": "ACTIVE",
         "Name": name,
         "Addresses": [],
@@ -67,7 +67,7 @@ def resolve_contact(draft: Draft, reference: dict[str, Any] | None) -> dict[str,
         active = [body for body in found if body.get("ContactStatus", "ACTIVE") == "ACTIVE"]
         contact = (active or found)[0] if (active or found) else None
         if contact is None:
-            contact = new_contact(name)
+            contact = new_contact(name, ws.new_id())
             ws.put("Contacts", contact, created=True)
     else:
         draft.error("A Contact must have a ContactID, ContactNumber or Name.")
@@ -88,7 +88,7 @@ def mark_contact(ws: Workspace, contact: dict[str, Any], flag: str) -> None:
 def build_contact(draft: Draft) -> None:
     body = draft.body
     if draft.creating:
-        for key, value in new_contact("").items():
+        for key, value in new_contact("", body["ContactID"]).items():
             body.setdefault(key, value)
     if not str(body.get("Name") or "").strip():
         draft.error("The contact name must be provided.")

@@ -9,10 +9,10 @@ from django.db.models import Q
 
 from sandbox.models.xero_records import XeroRecord
 from sandbox.xero.api import wire
-from sandbox.xero.api.defaults import CLASS_BY_TYPE, organisation_body
+from sandbox.xero.api.defaults import CLASS_BY_TYPE, no_tax_type, organisation_body
 from sandbox.xero.api.entity import Draft
 from sandbox.xero.api.lines import HUNDRED, ZERO, account_by_code, as_decimal, round_units, tax_rate
-from sandbox.xero.api.workspace import Workspace, new_id
+from sandbox.xero.api.workspace import Workspace
 
 
 def _used_in_documents(ws: Workspace, owner: str, *fragments: str) -> bool:
@@ -50,7 +50,7 @@ def build_account(draft: Draft) -> None:
         body["Class"] = CLASS_BY_TYPE.get(account_type, "EXPENSE")
     if body.get("TaxType") and "TaxType" in draft.values:
         tax_rate(draft, body["TaxType"])
-    body.setdefault("TaxType", "NONE")
+    body.setdefault("TaxType", no_tax_type(draft.ws.tenant))
     if before.get("SystemAccount") and draft.status_after != draft.status_before:
         draft.error("System accounts cannot be archived.")
 
@@ -208,7 +208,7 @@ def tracking_option_write(
             draft.error(f"A tracking option named '{name}' already exists in this category.")
             return None
     if current is None:
-        current = {"TrackingOptionID": new_id(), "Name": name, "Status": "ACTIVE"}
+        current = {"TrackingOptionID": draft.ws.new_id(), "Name": name, "Status": "ACTIVE"}
         options.append(current)
     if name is not None:
         current["Name"] = name

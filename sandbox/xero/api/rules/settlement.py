@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.xero.api import wire
 from sandbox.xero.api.entity import Draft
 from sandbox.xero.api.lines import ZERO, account_by_code, account_by_id, as_decimal, money
-from sandbox.xero.api.workspace import Workspace, new_id
+from sandbox.xero.api.workspace import Workspace
 
 PAYMENT_TYPES = {
     "ACCREC": "ACCRECPAYMENT",
@@ -261,7 +261,7 @@ def build_batch_payment(draft: Draft) -> None:
             draft.error("Batch payments can only pay invoices and bills.")
             continue
         kinds.add(document.get("Type", ""))
-        payment_id = new_id()
+        payment_id = ws.new_id()
         applied = _apply_payment(
             draft,
             target,
@@ -371,7 +371,7 @@ def allocation_apply(
         return None
     date = element.get("Date") or wire.ms_date(draft.today)
     allocation = {
-        "AllocationID": new_id(),
+        "AllocationID": ws.new_id(),
         "Amount": amount,
         "Date": date,
         "Invoice": {
