@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,6 +34,7 @@ from django.db import connections
 
 from sandbox.models import Tenant
 from sandbox.routers import SANDBOX_ALIAS
+from sandbox.seeding import SeedReport
 from sandbox.xero.api import services
 from sandbox.xero.api.defaults import PURCHASES_TAX, SALES_TAX
 from sandbox.xero.api.engine import UPSERT
@@ -147,15 +148,6 @@ _JOURNALS = (
     ("Reclassification", "400", "429"),
     ("Stock adjustment", "310", "300"),
 )
-
-
-@dataclass
-class SeedReport:
-    counts: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def add(self, collection: str, n: int) -> None:
-        self.counts[collection] = self.counts.get(collection, 0) + n
 
 
 @dataclass
