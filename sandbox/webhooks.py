@@ -292,10 +292,12 @@ def events_record(
     resource_id: str,
     resource_url: str = "",
     data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
 ) -> int:
     """Record one event for each of `apps` (within an API call: when the call ends) and wake the sender.
+    `occurred_at` is when the change happened in the ledger (now, unless the caller knows better).
     Returns how many were recorded."""
-    occurred_at = timezone.now()
+    occurred_at = occurred_at or timezone.now()
     rows = [
         WebhookEvent(
             app=app,
@@ -352,10 +354,17 @@ def xero_event_record(
 
 
 def qbo_event_record(
-    *, tenant: Tenant, entity: str, operation: str, entity_id: str, data: dict[str, Any] | None = None
+    *,
+    tenant: Tenant,
+    entity: str,
+    operation: str,
+    entity_id: str,
+    data: dict[str, Any] | None = None,
+    last_updated: datetime | None = None,
 ) -> int:
     """Report a QBO change ("Customer", "Create") to every app holding a live grant to the company that
-    has a webhook URL. `data` may carry `deletedId` for Merge events. Call it after the commit."""
+    has a webhook URL. `data` may carry `deletedId` for Merge events; `last_updated` is the entity's
+    MetaData.LastUpdatedTime, which Intuit's notifications carry. Call it after the commit."""
 
     def find() -> list[SandboxApp]:
         return list(
@@ -375,6 +384,7 @@ def qbo_event_record(
         event_type=operation,
         resource_id=str(entity_id),
         data=data,
+        occurred_at=last_updated,
     )
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -196,6 +197,7 @@ def test_sdk_writes_arrive_as_signed_legacy_notifications(receiver, qbo_app, qbo
     ]
     posts = wait_for_entities(receiver, len(expected), legacy_entities)
     seen = []
+    stamps = {}
     for post in posts:
         assert post.headers["content-type"].startswith("application/json")
         assert post.headers["intuit-signature"] == intuit_signature(qbo_app.webhook_key, post.body)
@@ -206,7 +208,12 @@ def test_sdk_writes_arrive_as_signed_legacy_notifications(receiver, qbo_app, qbo
                 assert set(entity) == {"name", "id", "operation", "lastUpdated"}
                 assert LAST_UPDATED.fullmatch(entity["lastUpdated"])
                 seen.append((entity["name"], entity["id"], entity["operation"]))
+                stamps[seen[-1]] = entity["lastUpdated"]
     assert seen == expected
+    # Intuit's lastUpdated is the entity's own MetaData.LastUpdatedTime, not when the event was sent.
+    changed = datetime.fromisoformat(customer.MetaData["LastUpdatedTime"]).astimezone(UTC)
+    notified = datetime.fromisoformat(stamps[("Customer", customer.Id, "Update")])
+    assert notified.replace(microsecond=0) == changed.replace(microsecond=0)
     deadline = time.monotonic() + 10
     while not deliveries_settled() and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -4,8 +4,6 @@ Idempotency-Key replays, scopes, and the webhook events recorded after commit.""
 from __future__ import annotations
 
 import json
-import sys
-import types
 from datetime import date, timedelta
 
 import pytest
@@ -275,11 +273,11 @@ def decoded_body(error: HTTPStatusException) -> dict:
 
 @pytest.fixture
 def recorded_events(monkeypatch) -> list[dict]:
-    """Stands in for sandbox.webhooks (owned elsewhere) and records what the API asks it to send."""
+    """Records what the API asks sandbox.webhooks to send (delivery itself is tested in test_webhooks)."""
+    from sandbox import webhooks
+
     events: list[dict] = []
-    module = types.ModuleType("sandbox.webhooks")
-    module.xero_event_record = lambda **kwargs: events.append(kwargs)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sandbox.webhooks", module)
+    monkeypatch.setattr(webhooks, "xero_event_record", lambda **kwargs: events.append(kwargs))
     return events
 
 

@@ -10,8 +10,6 @@ Reads live in `selectors`."""
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from sandbox import clock
+from sandbox import clock, webhooks
 from sandbox.models import Tenant
 from sandbox.models.qbo_records import QboRecord, QboRequestReplay
 from sandbox.qbo.api import engine, faults, selectors, wire
@@ -46,26 +44,13 @@ FAULT_TYPE = "application/json"
 
 def _emit_webhook_event(tenant: Tenant, event: Event) -> None:
     """The one place QBO changes are reported to `sandbox.webhooks` (after the commit that made them)."""
-    try:
-        webhooks: Any = importlib.import_module("sandbox.webhooks")
-    except ImportError:
-        logger.warning("sandbox.webhooks is missing; QBO %s %s not reported", event.entity, event.operation)
-        return
-    record = getattr(webhooks, "qbo_event_record", None)
-    if record is None:
-        logger.warning(
-            "sandbox.webhooks has no qbo_event_record; QBO %s %s not reported", event.entity, event.operation
-        )
-        return
-    arguments: dict[str, Any] = {
-        "tenant": tenant,
-        "entity": event.entity,
-        "entity_id": event.record_id,
-        "operation": event.operation,
-    }
-    if "last_updated" in inspect.signature(record).parameters:
-        arguments["last_updated"] = event.last_updated
-    record(**arguments)
+    webhooks.qbo_event_record(
+        tenant=tenant,
+        entity=event.entity,
+        entity_id=event.record_id,
+        operation=event.operation,
+        last_updated=event.last_updated,
+    )
 
 
 def _emit_all(tenant: Tenant, events: list[Event]) -> None:

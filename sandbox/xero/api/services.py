@@ -9,7 +9,6 @@ Reads: `records_list` and `record_get` return JSON texts ready to be spliced int
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
+from sandbox import webhooks
 from sandbox.models import Tenant
 from sandbox.models.xero_records import XeroRecord
 from sandbox.xero.api import engine, wire
@@ -61,11 +61,6 @@ class ValidationFailed(Exception):
 
 
 def _deliver(tenant: Tenant, events: list[Event]) -> None:
-    try:
-        webhooks: Any = importlib.import_module("sandbox.webhooks")
-    except ImportError:
-        logger.warning("sandbox.webhooks is missing; %d Xero events not recorded", len(events))
-        return
     for event in events:
         webhooks.xero_event_record(
             tenant=tenant,
