@@ -167,13 +167,14 @@ def test_task_cluster_runs_queued_tasks(demo):
     assert "RESULT 7" in done.stdout, done.stdout + done.stderr
 
 
-def test_demo_sandbox_has_an_app_and_two_seeded_organisations(demo):
+def test_demo_sandbox_has_apps_and_seeded_tenants(demo):
     assert f"Sandbox:     {demo['base']}/sandbox/" in demo["output"]
     portal = requests.get(f"{demo['base']}/sandbox/", timeout=10)
     assert portal.status_code == 200
-    for name in ("Ledgerlink demo", "Demo Company (UK)", "Demo Company (NZ)"):
+    for name in ("Ledgerlink demo", "Demo Company (UK)", "Demo Company (NZ)", "Sandbox Company_US_1"):
         assert name in portal.text
     tenants = re.findall(
         r"Demo Company \((?:UK|NZ)\) \((?:GBP|NZD)\), tenant ([0-9a-f-]{36})", demo["output"]
     )
     assert len(tenants) == 2
+    assert re.search(r"Sandbox Company_US_1 \(USD\), tenant \d{16}", demo["output"])

@@ -21,8 +21,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.services import admin_user_bootstrap
 
 READY_TIMEOUT_SECONDS = 90
-# (name, country, base currency, seed) of the sandbox organisations the demo creates and fills.
-DEMO_ORGANISATIONS = (("Demo Company (UK)", "GB", "GBP", 1), ("Demo Company (NZ)", "NZ", "NZD", 2))
+# (ledger, name, country, base currency, seed) of the sandbox tenants the demo creates and fills.
+DEMO_TENANTS = (
+    ("xero", "Demo Company (UK)", "GB", "GBP", 1),
+    ("xero", "Demo Company (NZ)", "NZ", "NZD", 2),
+    ("qbo", "Sandbox Company_US_1", "US", "USD", 3),
+)
 
 
 class Command(BaseCommand):
@@ -114,7 +118,8 @@ class Command(BaseCommand):
         )
 
     def _sandbox_prepare(self, base_url: str) -> list[str]:
-        """The emulated ledgers the demo talks to: one Xero app and two seeded organisations.
+        """The emulated ledgers the demo talks to: a Xero app with two seeded organisations, a QBO app with
+        one seeded company.
 
         Driven through the sandbox's own management commands: Ledgerlink code never imports the sandbox."""
 
@@ -131,15 +136,23 @@ class Command(BaseCommand):
             f"--redirect-uri={base_url}/api/v1/connections/callback/",
             "--if-missing",
         )
+        qbo_app = run(
+            "sandbox_app",
+            "create",
+            "--provider=qbo",
+            "--name=Ledgerlink demo",
+            f"--redirect-uri={base_url}/api/v1/connections/callback/",
+            "--if-missing",
+        )
         lines = [
-            f"  Sandbox:     {base_url}/sandbox/  (Xero app client id {app['client_id']})",
+            f"  Sandbox:     {base_url}/sandbox/  (Xero app {app['client_id']}, QBO app {qbo_app['client_id']})",
         ]
         marker = Path(settings.VAR_DIR) / "demo-sandbox-seeded.txt"
-        for name, country, currency, seed in DEMO_ORGANISATIONS:
+        for provider, name, country, currency, seed in DEMO_TENANTS:
             org = run(
                 "sandbox_org",
                 "create",
-                "--provider=xero",
+                f"--provider={provider}",
                 f"--name={name}",
                 f"--country={country}",
                 f"--currency={currency}",
@@ -149,7 +162,7 @@ class Command(BaseCommand):
             if org["tenant_id"] not in seeded:
                 call_command(
                     "sandbox_seed",
-                    "xero",
+                    provider,
                     f"--org={org['tenant_id']}",
                     "--contacts=60",
                     "--invoices=600",
