@@ -61,6 +61,11 @@ class SandboxApp(models.Model):
         return f"{self.get_provider_display()} app {self.name}"
 
 
+# Intuit's limits: 10 calls in flight and 500 a minute per app and company, and no daily cap (the field
+# defaults are Xero's: 5 in flight, 60 a minute, 5,000 a day).
+QBO_LIMITS = {"limit_concurrent": 10, "limit_minute": 500, "limit_day": 1_000_000}
+
+
 class Tenant(models.Model):
     """A Xero organisation or a QuickBooks company, with the limits and faults it is configured with."""
 
@@ -109,6 +114,15 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new QBO company gets Intuit's limits unless the caller set its own; rows loaded from the
+        # database arrive as positional values and keep theirs.
+        if not args and self.provider == SandboxProviderChoices.QBO:
+            for name, value in QBO_LIMITS.items():
+                if name not in kwargs:
+                    setattr(self, name, value)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.tenant_id:

@@ -335,3 +335,16 @@ def test_standalone_server_serves_the_api_with_limits_and_faults(standalone):
     with pytest.raises(requests.exceptions.ConnectionError, match="without response"):
         api.get(f"{base}/sandbox/xero/api/api.xro/2.0/Organisation", timeout=10)
     assert api.get(f"{base}/sandbox/xero/api/api.xro/2.0/Organisation", timeout=10).status_code == 200
+
+
+def test_new_qbo_companies_get_intuits_limits_and_keep_stored_ones(transactional_db):
+    from sandbox.models import Tenant
+
+    company = Tenant.objects.create(provider="qbo", name="Limits Co")
+    assert (company.limit_concurrent, company.limit_minute, company.limit_day) == (10, 500, 1_000_000)
+    Tenant.objects.filter(pk=company.pk).update(limit_minute=7)
+    assert Tenant.objects.get(pk=company.pk).limit_minute == 7
+    explicit = Tenant.objects.create(provider="qbo", name="Strict Co", limit_minute=3)
+    assert (explicit.limit_minute, explicit.limit_concurrent) == (3, 10)
+    organisation = Tenant.objects.create(provider="xero", name="Xero Org")
+    assert (organisation.limit_concurrent, organisation.limit_minute, organisation.limit_day) == (5, 60, 5000)

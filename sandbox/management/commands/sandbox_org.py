@@ -81,9 +81,6 @@ class Command(BaseCommand):
             country=(options["country"] or ("US" if qbo else "GB")).upper(),
             short_code=options["short_code"],
         )
-        if qbo:
-            # Intuit's limits: 10 calls in flight and 500 a minute per app and company; no daily cap.
-            tenant.limit_concurrent, tenant.limit_minute, tenant.limit_day = 10, 500, 1_000_000
         for option, field in (
             ("limit_concurrent", "limit_concurrent"),
             ("limit_minute", "limit_minute"),
