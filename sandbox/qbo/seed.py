@@ -45,7 +45,7 @@ from sandbox.qbo.api.entities import ENTITIES
 from sandbox.qbo.api.rules.company import ACCOUNTS_PAYABLE, UNDEPOSITED_FUNDS
 from sandbox.qbo.api.workspace import Workspace
 from sandbox.routers import SANDBOX_ALIAS
-from sandbox.seeding import SeedReport
+from sandbox.seeding import BUSINESS_WORDS_FIRST, BUSINESS_WORDS_SECOND, FAMILY_NAMES, GIVEN_NAMES, SeedReport
 
 # Invoices (with everything that goes with them) created in one transaction and one bulk write.
 CHUNK = 20000
@@ -62,53 +62,7 @@ TAX_CODE = "1"  # the company's default sales tax code (California, 8%)
 Progress = Callable[[str, int, int], None]
 Action = Callable[[Workspace, datetime], None]
 
-_FIRST = (
-    "Amy's",
-    "Bright",
-    "Cedar",
-    "Delta",
-    "Evergreen",
-    "Falcon",
-    "Granite",
-    "Harbor",
-    "Iris",
-    "Juniper",
-    "Kestrel",
-    "Lumen",
-    "Maple",
-    "Northwind",
-    "Orchid",
-    "Pioneer",
-    "Quartz",
-    "Riverside",
-    "Summit",
-    "Tidal",
-)
-_SECOND = (
-    "Bakery",
-    "Builders",
-    "Consulting",
-    "Dental",
-    "Engineering",
-    "Foods",
-    "Garage",
-    "Hardware",
-    "Interiors",
-    "Joinery",
-    "Kitchens",
-    "Logistics",
-    "Media",
-    "Nursery",
-    "Optics",
-    "Plumbing",
-    "Roofing",
-    "Studios",
-    "Textiles",
-    "Ventures",
-)
 _SUFFIX = ("Inc", "LLC", "& Co", "Group", "Partners", "Trading")
-_GIVEN = ("Ana", "Ben", "Chloe", "Dev", "Ema", "Finn", "Gita", "Hugo")
-_FAMILY = ("Smith", "Jones", "Patel", "Nguyen", "Brown", "Silva", "Khan")
 _CITIES = (("San Pablo", "CA", "87999"), ("Bayshore", "CA", "94326"), ("Middlefield", "CA", "94303"))
 _QUANTITIES = (Decimal(1), Decimal(1), Decimal(2), Decimal(3), Decimal(5), Decimal(10), Decimal("1.5"))
 
@@ -344,14 +298,14 @@ class _Seeder:
     def _address(self, number: int) -> dict[str, str]:
         city, state, postal = _CITIES[number % len(_CITIES)]
         return {
-            "Line1": f"{100 + number % 900} {self.rng.choice(_FIRST).rstrip(chr(39) + 's')} Street",
+            "Line1": f"{100 + number % 900} {self.rng.choice(BUSINESS_WORDS_FIRST).rstrip(chr(39) + 's')} Street",
             "City": city,
             "CountrySubDivisionCode": state,
             "PostalCode": postal,
         }
 
     def _party_name(self, used: set[str]) -> str:
-        base = f"{self.rng.choice(_FIRST)} {self.rng.choice(_SECOND)} {self.rng.choice(_SUFFIX)}"
+        base = f"{self.rng.choice(BUSINESS_WORDS_FIRST)} {self.rng.choice(BUSINESS_WORDS_SECOND)} {self.rng.choice(_SUFFIX)}"
         name, counter = base, 1
         while name.casefold() in used:
             counter += 1
@@ -371,7 +325,7 @@ class _Seeder:
         # Every name is checked for uniqueness across customers, vendors and employees: in one go.
         ws.prefetch_names(ENTITIES["Customer"].name_scope, used)
         for number, name in enumerate(customer_names):
-            given, family = self.rng.choice(_GIVEN), self.rng.choice(_FAMILY)
+            given, family = self.rng.choice(GIVEN_NAMES), self.rng.choice(FAMILY_NAMES)
             payload: dict[str, Any] = {
                 "DisplayName": name,
                 "CompanyName": name,

@@ -34,7 +34,7 @@ from django.db import connections
 
 from sandbox.models import Tenant
 from sandbox.routers import SANDBOX_ALIAS
-from sandbox.seeding import SeedReport
+from sandbox.seeding import BUSINESS_WORDS_FIRST, BUSINESS_WORDS_SECOND, FAMILY_NAMES, GIVEN_NAMES, SeedReport
 from sandbox.xero.api import services
 from sandbox.xero.api.defaults import PURCHASES_TAX, SALES_TAX
 from sandbox.xero.api.engine import UPSERT
@@ -63,53 +63,7 @@ FOREIGN_CURRENCIES = {
 }
 RATE_PLACES = Decimal("0.000001")
 
-_FIRST = (
-    "Acme",
-    "Bright",
-    "Cedar",
-    "Delta",
-    "Evergreen",
-    "Falcon",
-    "Granite",
-    "Harbour",
-    "Iris",
-    "Juniper",
-    "Kestrel",
-    "Lumen",
-    "Maple",
-    "Northwind",
-    "Orchid",
-    "Pioneer",
-    "Quartz",
-    "Riverside",
-    "Summit",
-    "Tidal",
-)
-_SECOND = (
-    "Bakery",
-    "Builders",
-    "Consulting",
-    "Dental",
-    "Engineering",
-    "Foods",
-    "Garage",
-    "Hardware",
-    "Interiors",
-    "Joinery",
-    "Kitchens",
-    "Logistics",
-    "Media",
-    "Nursery",
-    "Optics",
-    "Plumbing",
-    "Roofing",
-    "Studios",
-    "Textiles",
-    "Ventures",
-)
 _SUFFIX = ("Ltd", "LLP", "& Co", "Group", "Partners", "Trading")
-_GIVEN = ("Ana", "Ben", "Chloe", "Dev", "Ema", "Finn", "Gita", "Hugo")
-_FAMILY = ("Smith", "Jones", "Patel", "Nguyen", "Brown", "Silva", "Khan")
 # (Code, Name, sale price, purchase cost: "0" for items that are only sold)
 _ITEMS = (
     ("CONSULT", "Consulting hour", "120.00", "0"),
@@ -331,15 +285,13 @@ class _Seeder:
         moments = []
         former = []
         for n in range(count):
-            name = (
-                f"{self.rng.choice(_FIRST)} {self.rng.choice(_SECOND)} {self.rng.choice(_SUFFIX)} {n + 1:05d}"
-            )
+            name = f"{self.rng.choice(BUSINESS_WORDS_FIRST)} {self.rng.choice(BUSINESS_WORDS_SECOND)} {self.rng.choice(_SUFFIX)} {n + 1:05d}"
             payload: dict[str, Any] = {
                 "Name": name,
                 "ContactNumber": f"C{n + 1:06d}",
                 "EmailAddress": f"accounts{n + 1}@example.com",
-                "FirstName": self.rng.choice(_GIVEN),
-                "LastName": self.rng.choice(_FAMILY),
+                "FirstName": self.rng.choice(GIVEN_NAMES),
+                "LastName": self.rng.choice(FAMILY_NAMES),
                 "Addresses": [
                     {
                         "AddressType": "STREET",
