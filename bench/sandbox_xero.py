@@ -23,29 +23,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
 import urllib3
+from harness import (
+    HOST,
+    REPOSITORY,
+    Deadline,
+    free_port,
+    manage,
+    timed,
+    wait_until_serving,
+)
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 ORG_NAME = "Bench Org"
 SEED_TARGET_SECONDS = 120.0
-PAGE_TARGET_MS = 200.0
 PAGE_SIZE = 1000
 SCOPES = "offline_access accounting.transactions accounting.contacts accounting.settings"
 
@@ -71,80 +74,6 @@ print(json.dumps({{"tenant_id": tenant.tenant_id, "client_id": app.client_id,
 """
 
 
-class Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.ends = time.monotonic() + seconds
-
-    def left(self, at_most: float | None = None) -> float:
-        left = self.ends - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("The benchmark ran out of time (--timeout).")
-        return left if at_most is None else min(left, at_most)
-
-
-@dataclass
-class Figures:
-    label: str
-    milliseconds: list[float]
-    pages: Sequence[int]
-    size: int = 0
-
-    def line(self) -> str:
-        ordered = sorted(self.milliseconds)
-        median = statistics.median(ordered)
-        p95 = ordered[math.ceil(0.95 * len(ordered)) - 1]
-        verdict = "OK" if median <= PAGE_TARGET_MS else "OVER"
-        size = f", {self.size / 1_048_576:.1f} MB per page" if self.size else ""
-        return (
-            f"{self.label}: median {median:.0f} ms, p95 {p95:.0f} ms, min {ordered[0]:.0f} ms, "
-            f"max {ordered[-1]:.0f} ms over {len(ordered)} requests (pages "
-            f"{', '.join(map(str, self.pages))}{size})  [target {PAGE_TARGET_MS:.0f} ms: {verdict}]"
-        )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def manage(
-    arguments: Sequence[str], environment: dict[str, str], deadline: Deadline, limit: float
-) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "manage.py", *arguments]
-    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py, fixed arguments
-        command,
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=deadline.left(limit),
-        check=False,
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit(f"manage.py {arguments[0]} failed with exit code {result.returncode}")
-    return result
-
-
-def wait_until_serving(
-    url: str, headers: dict[str, str], server: subprocess.Popen[bytes], deadline: Deadline
-) -> None:
-    until = time.monotonic() + deadline.left(60)
-    while time.monotonic() < until:
-        if server.poll() is not None:
-            raise SystemExit(f"The sandbox server exited with code {server.returncode} before serving.")
-        try:
-            response = requests.get(url, headers=headers, timeout=5)
-        except requests.ConnectionError:
-            time.sleep(0.2)
-            continue
-        if response.status_code == 200:
-            return
-        raise SystemExit(f"The sandbox answered {response.status_code}: {response.text[:300]}")
-    raise SystemExit("The sandbox server did not start serving within 60 s.")
-
-
 def spread_pages(page_count: int, wanted: int) -> list[int]:
     """`wanted` pages from first to last, evenly spread."""
     if page_count <= wanted:
@@ -153,23 +82,6 @@ def spread_pages(page_count: int, wanted: int) -> list[int]:
         return [1]
     step = (page_count - 1) / (wanted - 1)
     return sorted({1 + round(index * step) for index in range(wanted)})
-
-
-def timed(
-    label: str, call: Callable[[int], int], pages: list[int], requests_wanted: int, deadline: Deadline
-) -> Figures:
-    """Call each page once untimed (warm-up), then `requests_wanted` timed calls cycling through the pages."""
-    for page in pages:
-        call(page)
-        deadline.left()
-    figures = Figures(label, [], pages)
-    for index in range(requests_wanted):
-        page = pages[index % len(pages)]
-        started = time.perf_counter()
-        figures.size = call(page)
-        figures.milliseconds.append((time.perf_counter() - started) * 1000)
-        deadline.left()
-    return figures
 
 
 def sdk_api(info: dict[str, Any], base_url: str) -> Any:
