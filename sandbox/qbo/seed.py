@@ -30,29 +30,31 @@ import gc
 import heapq
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-
-from django.db import connections
 
 from sandbox.models import Tenant
 from sandbox.qbo.api import engine, services, wire
 from sandbox.qbo.api.entities import ENTITIES
 from sandbox.qbo.api.rules.company import ACCOUNTS_PAYABLE, UNDEPOSITED_FUNDS
 from sandbox.qbo.api.workspace import Workspace
-from sandbox.routers import SANDBOX_ALIAS
-from sandbox.seeding import BUSINESS_WORDS_FIRST, BUSINESS_WORDS_SECOND, FAMILY_NAMES, GIVEN_NAMES, SeedReport
+from sandbox.seeding import (
+    BUSINESS_WORDS_FIRST,
+    BUSINESS_WORDS_SECOND,
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    SeedReport,
+    seeding_tuned,
+)
 
 # Invoices (with everything that goes with them) created in one transaction and one bulk write.
 CHUNK = 20000
 # The seeded history ends on this day and reaches back HISTORY_DAYS before it.
 TODAY = date(2026, 11, 1)
 HISTORY_DAYS = 730
-SQLITE_CACHE_KIB = 65536
 
 CHECKING = "35"
 MASTERCARD = "41"
@@ -120,38 +122,6 @@ class _Masters:
     departments: list[str] = field(default_factory=list)
     customers: list[str] = field(default_factory=list)
     vendors: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a chunk is replayed (it allocates millions of small dicts and
-    Decimals that all live until they are written, so a collection pass finds nothing to free)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def _sqlite_cache() -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while seeding: each insert updates several indexes at scattered
-    places, and the default 2 MB cache reads the same pages back again and again."""
-    connection = connections[SANDBOX_ALIAS]
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (previous,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _at(day: date, minutes: int) -> datetime:
@@ -229,7 +199,7 @@ class _Seeder:
 
     def run(self, *, customers: int, invoices: int) -> SeedReport:
         started = time.perf_counter()
-        with _collector_paused(), _sqlite_cache():
+        with seeding_tuned():
             self._lists(customers=customers)
             for start in range(0, invoices, CHUNK):
                 size = min(CHUNK, invoices - start)

@@ -30,11 +30,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections
-
 from sandbox.models import Tenant
-from sandbox.routers import SANDBOX_ALIAS
-from sandbox.seeding import BUSINESS_WORDS_FIRST, BUSINESS_WORDS_SECOND, FAMILY_NAMES, GIVEN_NAMES, SeedReport
+from sandbox.seeding import (
+    BUSINESS_WORDS_FIRST,
+    BUSINESS_WORDS_SECOND,
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    SeedReport,
+    seeding_tuned,
+)
 from sandbox.xero.api import services
 from sandbox.xero.api.defaults import PURCHASES_TAX, SALES_TAX
 from sandbox.xero.api.engine import UPSERT
@@ -45,7 +49,6 @@ CHUNK = 10000
 TODAY = date(2026, 11, 1)
 HISTORY_DAYS = 730
 BANK_ACCOUNT = "090"
-SQLITE_CACHE_KIB = 65536
 
 # Units of each currency per pound sterling; other pairs are crossed through sterling.
 PER_GBP = {
@@ -120,39 +123,6 @@ class _Invoice:
     settled: bool = False  # has a payment or a credit allocation: never voided
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a history is replayed (a chunk allocates millions of small
-    dicts and Decimals that all live until it is written, so each collection pass finds nothing to free
-    but costs a third of the run); the run collects the young generation once per chunk instead."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def _sqlite_cache() -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while seeding (instead of the default 2 MB): each insert updates
-    seven indexes at scattered places, and a small cache reads the same pages back again and again."""
-    connection = connections[SANDBOX_ALIAS]
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (previous,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-
-
 def _at(day: date, seconds: int) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=seconds)
 
@@ -200,7 +170,7 @@ class _Seeder:
 
     def run(self, *, contacts: int, invoices: int) -> SeedReport:
         started = time.perf_counter()
-        with _collector_paused(), _sqlite_cache():
+        with seeding_tuned():
             self._history(contacts=contacts, invoices=invoices)
         self.report.seconds = time.perf_counter() - started
         return self.report
