@@ -4,6 +4,8 @@ target, and running our own manage.py and server on loopback."""
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -117,3 +119,51 @@ def timed(
         figures.milliseconds.append((time.perf_counter() - started) * 1000)
         deadline.left()
     return figures
+
+
+def sandbox_environment(work: Path, *, debug: bool) -> dict[str, str]:
+    """Our manage.py against two fresh SQLite databases in `work`, with the sandbox mounted."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{work / 'default.sqlite3'}",
+        "SANDBOX_DATABASE_URL": f"sqlite:///{work / 'sandbox.sqlite3'}",
+        "LEDGERLINK_SANDBOX_ENABLED": "true",
+        "DEBUG": "true" if debug else "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def migrate(environment: dict[str, str], deadline: Deadline) -> None:
+    for database in ("default", "sandbox"):
+        manage(["migrate", "--database", database, "--verbosity", "0"], environment, deadline, 300)
+
+
+def server_start(environment: dict[str, str], work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`manage.py runserver` on a free loopback port, as its own process, logging to work/server.log."""
+    port = free_port()
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, fixed arguments
+        [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{port}"],
+        cwd=REPOSITORY,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return server, port
+
+
+def finish(server: subprocess.Popen[bytes] | None, work: Path, *, keep: bool) -> None:
+    """Stop our own server (only it) and remove the work directory unless asked to keep it."""
+    if server is not None:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        print("server stopped")
+    if keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)

@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -37,10 +35,12 @@ from typing import Any
 import requests
 from harness import (
     HOST,
-    REPOSITORY,
     Deadline,
-    free_port,
+    finish,
     manage,
+    migrate,
+    sandbox_environment,
+    server_start,
     timed,
     wait_until_serving,
 )
@@ -163,20 +163,11 @@ def run(options: argparse.Namespace) -> None:
     deadline = Deadline(options.timeout)
     customers = options.customers or max(1, options.invoices // 20)
     work = Path(tempfile.mkdtemp(prefix="ledgerlink-bench-qbo-"))
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": f"sqlite:///{work / 'default.sqlite3'}",
-        "SANDBOX_DATABASE_URL": f"sqlite:///{work / 'sandbox.sqlite3'}",
-        "LEDGERLINK_SANDBOX_ENABLED": "true",
-        "DEBUG": "true" if options.debug else "false",
-        "PYTHONUNBUFFERED": "1",
-    }
+    environment = sandbox_environment(work, debug=options.debug)
     server: subprocess.Popen[bytes] | None = None
     try:
         print(f"work directory: {work}")
-        for database in ("default", "sandbox"):
-            manage(["migrate", "--database", database, "--verbosity", "0"], environment, deadline, 300)
+        migrate(environment, deadline)
         seed(options, customers, environment, deadline)
         size = (work / "sandbox.sqlite3").stat().st_size
         print(f"  sandbox database: {size / 1_048_576:,.0f} MB")
@@ -189,15 +180,7 @@ def run(options: argparse.Namespace) -> None:
         )
         info = last_json_line(setup)
 
-        port = free_port()
-        log = (work / "server.log").open("wb")
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, fixed arguments
-            [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{port}"],
-            cwd=REPOSITORY,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server, port = server_start(environment, work)
         qbo_url = f"http://{HOST}:{port}/sandbox/qbo"
         company_url = f"{qbo_url}/v3/company/{info['realm_id']}"
         headers = {"Authorization": f"Bearer {info['token']['access_token']}", "Accept": "application/json"}
@@ -279,18 +262,7 @@ def run(options: argparse.Namespace) -> None:
             "of client time)"
         )
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
-            print("server stopped")
-        if options.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        finish(server, work, keep=options.keep)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

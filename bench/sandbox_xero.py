@@ -25,10 +25,8 @@ import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -39,10 +37,12 @@ import requests
 import urllib3
 from harness import (
     HOST,
-    REPOSITORY,
     Deadline,
-    free_port,
+    finish,
     manage,
+    migrate,
+    sandbox_environment,
+    server_start,
     timed,
     wait_until_serving,
 )
@@ -108,20 +108,11 @@ def run(options: argparse.Namespace) -> None:
     deadline = Deadline(options.timeout)
     contacts = options.contacts or max(1, options.invoices // 20)
     work = Path(tempfile.mkdtemp(prefix="ledgerlink-bench-"))
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": f"sqlite:///{work / 'default.sqlite3'}",
-        "SANDBOX_DATABASE_URL": f"sqlite:///{work / 'sandbox.sqlite3'}",
-        "LEDGERLINK_SANDBOX_ENABLED": "true",
-        "DEBUG": "true" if options.debug else "false",
-        "PYTHONUNBUFFERED": "1",
-    }
+    environment = sandbox_environment(work, debug=options.debug)
     server: subprocess.Popen[bytes] | None = None
     try:
         print(f"work directory: {work}")
-        for database in ("default", "sandbox"):
-            manage(["migrate", "--database", database, "--verbosity", "0"], environment, deadline, 300)
+        migrate(environment, deadline)
 
         started = time.perf_counter()
         seeded = manage(
@@ -165,15 +156,7 @@ def run(options: argparse.Namespace) -> None:
         )
         info = json.loads(setup.stdout.strip().splitlines()[-1])
 
-        port = free_port()
-        log = (work / "server.log").open("wb")
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, fixed arguments
-            [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{port}"],
-            cwd=REPOSITORY,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server, port = server_start(environment, work)
         base_url = f"http://{HOST}:{port}/sandbox/xero/api/api.xro/2.0"
         headers = {
             "Authorization": f"Bearer {info['token']['access_token']}",
@@ -242,18 +225,7 @@ def run(options: argparse.Namespace) -> None:
             "of client time)"
         )
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
-            print("server stopped")
-        if options.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        finish(server, work, keep=options.keep)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
