@@ -26,7 +26,7 @@ from django.db.models import F
 from django.http import HttpResponse
 
 from sandbox import clock
-from sandbox.models import FaultKindChoices, Tenant
+from sandbox.models import FaultKindChoices, SandboxApp, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -156,3 +156,17 @@ def _client_fd(environ: dict[str, Any]) -> int | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def token_answer(*, app: SandboxApp, request: Any, response: HttpResponse, refresh: bool) -> HttpResponse:
+    """Count refresh grants and apply the app's token-endpoint fault: a scripted drop loses the answer
+    after the grant was done (a rotated refresh token the client never sees)."""
+    with clock.db_turn():
+        if refresh:
+            SandboxApp.objects.filter(pk=app.pk).update(token_refresh_count=F("token_refresh_count") + 1)
+        dropped = app.fault_token_drop_next > 0 and SandboxApp.objects.filter(
+            pk=app.pk, fault_token_drop_next__gt=0
+        ).update(fault_token_drop_next=F("fault_token_drop_next") - 1)
+    if dropped and response.status_code == 200:
+        return DroppedResponse(request.META)
+    return response

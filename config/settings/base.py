@@ -203,6 +203,20 @@ LEDGER_URL_SETTINGS = (
     "QBO_DISCOVERY_URL",
     "QBO_API_URL",
 )
+# The apps Ledgerlink acts as at each ledger (a connection may override them with its own).
+XERO_CLIENT_ID = env_str("XERO_CLIENT_ID")
+XERO_CLIENT_SECRET = env_str("XERO_CLIENT_SECRET")
+XERO_SCOPES = env_str(
+    "XERO_SCOPES",
+    "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings "
+    "accounting.journals.read",
+)
+QBO_CLIENT_ID = env_str("QBO_CLIENT_ID")
+QBO_CLIENT_SECRET = env_str("QBO_CLIENT_SECRET")
+QBO_SCOPES = env_str("QBO_SCOPES", "com.intuit.quickbooks.accounting")
+# Where browsers reach Ledgerlink (https://ledgerlink.example.com); OAuth redirect URIs are built from it.
+# Empty: taken from each request, which is right unless a proxy rewrites the host.
+LEDGERLINK_PUBLIC_URL = env_str("LEDGERLINK_PUBLIC_URL").rstrip("/")
 # Plain http to a ledger is a deployment mistake except against a local sandbox or recording proxy.
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = env_bool("LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS", False)
 

@@ -18,6 +18,8 @@ if LEDGERLINK_SANDBOX_ENABLED:
     XERO_LOGIN_URL = env_str("XERO_LOGIN_URL", f"{_sandbox}/xero/login")
     XERO_IDENTITY_URL = env_str("XERO_IDENTITY_URL", f"{_sandbox}/xero/identity")
     XERO_API_URL = env_str("XERO_API_URL", f"{_sandbox}/xero/api")
+    QBO_DISCOVERY_URL = env_str("QBO_DISCOVERY_URL", f"{_sandbox}/qbo/.well-known/openid_configuration")
+    QBO_API_URL = env_str("QBO_API_URL", f"{_sandbox}/qbo")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # creates VAR_DIR too; whitenoise warns if absent
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -52,6 +52,10 @@ class SandboxApp(models.Model):
     webhook_retry_delays = models.JSONField(default=list, blank=True)
     # The sequence number of the last webhook event batched for this app.
     webhook_sequence = models.PositiveBigIntegerField(default=0)
+    # Refresh-token grants the token endpoint has answered (what a single-flight test counts).
+    token_refresh_count = models.PositiveBigIntegerField(default=0)
+    # The next N token-endpoint answers are lost: the grant is done, then the connection is dropped.
+    fault_token_drop_next = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

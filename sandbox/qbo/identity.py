@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sandbox import faults
 from sandbox.choices import SandboxProviderChoices
 from sandbox.models import QboAuthCode, QboToken, SandboxApp, Tenant
 from sandbox.models.qbo import QboTokenKindChoices
@@ -168,6 +169,13 @@ def token(request: HttpRequest) -> HttpResponse:
     if app is None:
         return _oauth_error("invalid_client", status=401)
     grant_type = request.POST.get("grant_type", "")
+    response = _token_grant(request, app, grant_type)
+    return faults.token_answer(
+        app=app, request=request, response=response, refresh=grant_type == "refresh_token"
+    )
+
+
+def _token_grant(request: HttpRequest, app: SandboxApp, grant_type: str) -> HttpResponse:
     if grant_type == "authorization_code":
         with transaction.atomic(using="sandbox"):
             code = (

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sandbox import faults
 from sandbox.choices import SandboxProviderChoices
 from sandbox.models import SandboxApp, Tenant, XeroAuthCode, XeroConnection, XeroToken
 from sandbox.xero import tokens
@@ -181,7 +182,13 @@ def token(request: HttpRequest) -> HttpResponse:
         return _oauth_error("invalid_client")
     grant_type = request.POST.get("grant_type", "")
     secret_ok = secret is not None and hmac.compare_digest(secret, app.client_secret)
+    response = _token_grant(request, app, grant_type, secret_ok)
+    return faults.token_answer(
+        app=app, request=request, response=response, refresh=grant_type == "refresh_token"
+    )
 
+
+def _token_grant(request: HttpRequest, app: SandboxApp, grant_type: str, secret_ok: bool) -> HttpResponse:
     if grant_type == "authorization_code":
         return _exchange_code(request, app, secret_ok)
     if not secret_ok:

@@ -1,0 +1,165 @@
+"""Shapes of the connections API. Secrets are write-only or absent: no token ever leaves in a response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from integrations.models import Connection, ConnectionDeletion, Credential
+from integrations.providers import get_provider, provider_choices
+
+
+class CredentialSummarySerializer(serializers.ModelSerializer):
+    """Whether Ledgerlink holds an authorisation and until when; never the tokens."""
+
+    refresh_token_set = serializers.BooleanField(source="has_refresh_token")
+
+    class Meta:
+        model = Credential
+        fields = ["kind", "access_expires_at", "refresh_expires_at", "refreshed_at", "refresh_token_set"]
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.CharField(source="health")
+    checked_at = serializers.DateTimeField(source="health_checked_at", allow_null=True)
+    latency_ms = serializers.IntegerField(source="health_latency_ms", allow_null=True)
+    error = serializers.CharField(source="health_error")
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    provider_label = serializers.CharField(source="get_provider_display", read_only=True)
+    health = serializers.SerializerMethodField()
+    credential = CredentialSummarySerializer(read_only=True, allow_null=True)
+    app_client_secret_set = serializers.SerializerMethodField()
+    ledger_url = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.get_username", read_only=True, default=None)
+
+    class Meta:
+        model = Connection
+        fields = [
+            "id",
+            "provider",
+            "provider_label",
+            "display_name",
+            "tenant_id",
+            "tenant_name",
+            "short_code",
+            "base_currency",
+            "country",
+            "status",
+            "status_reason",
+            "status_changed_at",
+            "health",
+            "credential",
+            "app_client_id",
+            "app_client_secret_set",
+            "settings",
+            "ledger_url",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(HealthSerializer)
+    def get_health(self, connection: Connection) -> dict[str, Any]:
+        return dict(HealthSerializer(connection).data)
+
+    def get_app_client_secret_set(self, connection: Connection) -> bool:
+        return bool(connection.app_client_secret)
+
+    def get_ledger_url(self, connection: Connection) -> str:
+        return get_provider(connection.provider).deep_link(
+            short_code=connection.short_code, tenant_id=connection.tenant_id
+        )
+
+
+class ConnectionUpdateSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=255, required=False)
+    settings = serializers.DictField(
+        required=False, help_text="Merged into the current settings, key by key."
+    )
+    app_client_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    app_client_secret = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, write_only=True
+    )
+
+
+class AuthorizeSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=[])
+    client_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    client_secret = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", write_only=True
+    )
+    return_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the browser goes after the callback (a path on this site, or an allowed host).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = provider_choices()  # type: ignore[attr-defined]
+
+
+class ReconnectSerializer(serializers.Serializer):
+    client_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    client_secret = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", write_only=True
+    )
+    return_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AuthorizeResponseSerializer(serializers.Serializer):
+    authorize_url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+    provider = serializers.CharField()
+
+
+class CustomConnectionSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=[])
+    client_id = serializers.CharField(max_length=255)
+    client_secret = serializers.CharField(max_length=255, write_only=True)
+    display_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = provider_choices()  # type: ignore[attr-defined]
+
+
+class HealthResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    latency_ms = serializers.IntegerField()
+    checked_at = serializers.DateTimeField()
+    error = serializers.CharField(allow_blank=True)
+
+
+class ConnectionDeletionSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True, allow_null=True)
+    requested_by = serializers.CharField(source="requested_by.get_username", read_only=True, default=None)
+
+    class Meta:
+        model = ConnectionDeletion
+        fields = [
+            "id",
+            "connection_id",
+            "connection_name",
+            "provider",
+            "tenant_id",
+            "status",
+            "requested_by",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "rows_total",
+            "rows_deleted",
+            "percent",
+            "progress",
+            "revoked",
+            "error",
+        ]
+        read_only_fields = fields

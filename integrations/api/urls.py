@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from integrations.api.views import ConnectionDeletionViewSet, ConnectionViewSet
+from integrations.views import oauth_callback
+
+router = SimpleRouter()
+router.register("connections/deletions", ConnectionDeletionViewSet, basename="connection-deletion")
+router.register("connections", ConnectionViewSet, basename="connection")
+
+urlpatterns = [
+    path("connections/callback/", oauth_callback, name="connection-callback"),
+    *router.urls,
+]

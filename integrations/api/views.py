@@ -1,0 +1,147 @@
+"""Connections API: thin actions, each validating input, calling one service and serialising its result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.viewsets import BaseGenericViewSet, BaseReadOnlyModelViewSet
+from core.errors import InvalidInput
+from integrations import services
+from integrations.api.serializers import (
+    AuthorizeResponseSerializer,
+    AuthorizeSerializer,
+    ConnectionDeletionSerializer,
+    ConnectionSerializer,
+    ConnectionUpdateSerializer,
+    CustomConnectionSerializer,
+    HealthResultSerializer,
+    ReconnectSerializer,
+)
+from integrations.filtersets import ConnectionDeletionFilterSet, ConnectionFilterSet
+from integrations.models import Connection, ConnectionDeletion
+from integrations.views import oauth_redirect_uri, return_url_allowed
+
+
+def _return_url(request: Request, url: str) -> str:
+    if not return_url_allowed(request, url):
+        raise InvalidInput(
+            fields={"return_url": ["Must be a path on this site or a URL on an allowed host."]}
+        )
+    return url
+
+
+class ConnectionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, BaseGenericViewSet
+):
+    """Connections to Xero organisations and QuickBooks companies."""
+
+    queryset = Connection.objects.select_related("credential", "created_by")
+    serializer_class = ConnectionSerializer
+    filterset_class = ConnectionFilterSet
+    ordering_fields = ["display_name", "provider", "status", "health", "created_at", "health_checked_at"]
+    ordering = ("display_name", "pk")
+    lookup_value_regex = r"\d+"
+
+    @extend_schema(request=ConnectionUpdateSerializer, responses=ConnectionSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Rename, merge settings (only the keys sent change), or set the app used for the next reconnect."""
+        serializer = ConnectionUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        connection = services.connection_update(
+            connection=self.get_object(),
+            display_name=data.get("display_name"),
+            settings_patch=data.get("settings"),
+            app_client_id=data.get("app_client_id"),
+            app_client_secret=data.get("app_client_secret"),
+        )
+        return Response(ConnectionSerializer(connection).data)
+
+    @extend_schema(responses={202: ConnectionDeletionSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete the connection and all its mirrored data in the background (revoking access first).
+        Answers 202 with the deletion record; follow it at /connections/deletions/{id}/."""
+        deletion = services.connection_delete_request(connection=self.get_object(), user_id=request.user.pk)
+        return Response(ConnectionDeletionSerializer(deletion).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=AuthorizeSerializer, responses=AuthorizeResponseSerializer)
+    @action(detail=False, methods=["post"])
+    def authorize(self, request: Request) -> Response:
+        """Start connecting: the ledger's authorize URL to send the user's browser to (single-use state,
+        valid 15 minutes, bound to you)."""
+        serializer = AuthorizeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        start = services.oauth_authorize_start(
+            provider_key=data["provider"],
+            user_id=request.user.pk,
+            redirect_uri=oauth_redirect_uri(request),
+            client_id=data["client_id"],
+            client_secret=data["client_secret"],
+            return_url=_return_url(request, data["return_url"]),
+        )
+        return Response(AuthorizeResponseSerializer(start).data)
+
+    @extend_schema(request=ReconnectSerializer, responses=AuthorizeResponseSerializer)
+    @action(detail=True, methods=["post"])
+    def reconnect(self, request: Request, pk: str | None = None) -> Response:
+        """Authorise this connection again (same id and data, new tokens)."""
+        serializer = ReconnectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        start = services.oauth_authorize_start(
+            provider_key="",
+            user_id=request.user.pk,
+            redirect_uri=oauth_redirect_uri(request),
+            reconnect=self.get_object(),
+            client_id=data["client_id"],
+            client_secret=data["client_secret"],
+            return_url=_return_url(request, data["return_url"]),
+        )
+        return Response(AuthorizeResponseSerializer(start).data)
+
+    @extend_schema(request=CustomConnectionSerializer, responses={201: ConnectionSerializer})
+    @action(detail=False, methods=["post"])
+    def custom(self, request: Request) -> Response:
+        """Create a connection from a Xero custom connection's client id and secret."""
+        serializer = CustomConnectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        connection = services.connection_custom_create(
+            provider_key=data["provider"],
+            client_id=data["client_id"],
+            client_secret=data["client_secret"],
+            display_name=data["display_name"],
+            user_id=request.user.pk,
+        )
+        return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=HealthResultSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Make one cheap real call to the ledger: ok, latency, and the error if it failed."""
+        result = services.connection_test(connection=self.get_object())
+        return Response(HealthResultSerializer(result).data)
+
+    @extend_schema(request=None, responses=ConnectionSerializer)
+    @action(detail=True, methods=["post"])
+    def disconnect(self, request: Request, pk: str | None = None) -> Response:
+        """Revoke Ledgerlink's access at the ledger; the mirrored data stays."""
+        connection = services.connection_disconnect(connection=self.get_object())
+        return Response(ConnectionSerializer(connection).data)
+
+
+class ConnectionDeletionViewSet(BaseReadOnlyModelViewSet):
+    """Deletions of connections, with progress."""
+
+    queryset = ConnectionDeletion.objects.select_related("requested_by")
+    serializer_class = ConnectionDeletionSerializer
+    filterset_class = ConnectionDeletionFilterSet
+    ordering_fields = ["requested_at", "status"]
+    ordering = ("-requested_at", "-pk")

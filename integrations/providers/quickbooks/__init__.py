@@ -1,0 +1,110 @@
+"""QuickBooks Online: OAuth 2.0 per company (realm), a refresh token that rolls and changes value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.preferences import Preferences
+from rest_framework import serializers
+
+from integrations.errors import ProviderError
+from integrations.providers import register
+from integrations.providers.base import (
+    AppCredentials,
+    CallbackParams,
+    ConnectionSettingsSerializer,
+    Provider,
+    TenantInfo,
+    TokenSet,
+)
+from integrations.providers.quickbooks import client
+
+ENTITY_KEYS = (
+    "accounts",
+    "tax_rates",
+    "tax_codes",
+    "tracking_categories",
+    "contacts",
+    "items",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "purchase_orders",
+    "journals",
+)
+
+
+class QuickBooksSettingsSerializer(ConnectionSettingsSerializer):
+    entity_keys = ENTITY_KEYS
+    default_income_account_id = serializers.CharField(max_length=20, allow_blank=True)
+    default_expense_account_id = serializers.CharField(max_length=20, allow_blank=True)
+    default_tax_code_id = serializers.CharField(max_length=20, allow_blank=True)
+    default_item_id = serializers.CharField(max_length=20, allow_blank=True)
+
+
+@register
+class QuickBooksProvider(Provider):
+    key = "quickbooks"
+    label = "QuickBooks Online"
+    settings_prefix = "QBO"
+    entity_keys = ENTITY_KEYS
+    settings_serializer = QuickBooksSettingsSerializer
+
+    def settings_defaults(self) -> dict[str, Any]:
+        return {
+            **super().settings_defaults(),
+            "default_income_account_id": "",
+            "default_expense_account_id": "",
+            "default_tax_code_id": "",
+            "default_item_id": "",
+        }
+
+    def deep_link(self, *, short_code: str, tenant_id: str) -> str:
+        return "https://app.qbo.intuit.com/app/homepage"
+
+    def authorize_url(self, *, app: AppCredentials, state: str, code_challenge: str) -> str:
+        return client.authorize_url(app=app, state=state)
+
+    def code_exchange(self, *, app: AppCredentials, params: CallbackParams, code_verifier: str) -> TokenSet:
+        realm_id = params.extra.get("realmId", "")
+        if not realm_id:
+            raise ProviderError("QuickBooks sent the browser back without a company (realmId).")
+        return client.code_exchange(app=app, code=params.code, realm_id=realm_id)
+
+    def tenants_authorised(
+        self, *, app: AppCredentials, tokens: TokenSet, params: CallbackParams
+    ) -> list[TenantInfo]:
+        realm_id = params.extra.get("realmId", "")
+        try:
+            return [self._company(app, tokens, realm_id, with_currency=True)]
+        except ProviderError:
+            return [TenantInfo(tenant_id=realm_id, name="", complete=False)]
+
+    def _company(
+        self, app: AppCredentials, tokens: TokenSet, realm_id: str, *, with_currency: bool
+    ) -> TenantInfo:
+        session = client.Session(app, tokens, realm_id)
+        with session.translated("reading the company"):
+            info = CompanyInfo.get(realm_id, qb=session.qb)
+        currency = ""
+        if with_currency:
+            with session.translated("reading the company's preferences"):
+                preferences = Preferences.get(qb=session.qb)
+            home = getattr(getattr(preferences, "CurrencyPrefs", None), "HomeCurrency", None)
+            currency = str(getattr(home, "value", "") or "")
+        return TenantInfo(
+            tenant_id=realm_id,
+            name=info.CompanyName or "",
+            base_currency=currency,
+            country=(info.Country or "")[:2],
+        )
+
+    def token_refresh(self, *, app: AppCredentials, tokens: TokenSet) -> TokenSet:
+        return client.token_refresh(app=app, tokens=tokens)
+
+    def token_revoke(self, *, app: AppCredentials, tokens: TokenSet) -> None:
+        client.token_revoke(app=app, tokens=tokens)
+
+    def tenant_read(self, *, app: AppCredentials, tokens: TokenSet, tenant_id: str) -> TenantInfo:
+        return self._company(app, tokens, tenant_id, with_currency=False)
