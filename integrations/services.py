@@ -285,6 +285,9 @@ def _tenant_apply(connection: Connection, tenant: TenantInfo) -> None:
     ):
         if value:
             setattr(connection, attribute, value)
+    if tenant.name and connection.display_name == connection.tenant_id:
+        # The id stood in for the name while the ledger had not told it; a name staff chose stays.
+        connection.display_name = tenant.name
 
 
 def connection_custom_create(
@@ -371,13 +374,14 @@ def connection_update(
             raise InvalidInput(fields={"display_name": ["May not be blank."]})
         connection.display_name = display_name.strip()
         fields.append("display_name")
-    if app_client_id is not None:
-        if app_client_id and not (app_client_secret or connection.app_client_secret):
+    if app_client_id is not None or app_client_secret:
+        client_id = connection.app_client_id if app_client_id is None else app_client_id
+        secret = app_client_secret or (connection.app_client_secret if client_id else "")
+        if client_id and not secret:
             raise InvalidInput(fields={"app_client_secret": ["Required with app_client_id."]})
-        connection.app_client_id = app_client_id
-        connection.app_client_secret = app_client_secret or (
-            connection.app_client_secret if app_client_id else ""
-        )
+        if secret and not client_id:
+            raise InvalidInput(fields={"app_client_id": ["A client secret needs its client id."]})
+        connection.app_client_id, connection.app_client_secret = client_id, secret
         fields += ["app_client_id", "app_client_secret"]
     connection.save(update_fields=fields)
     return connection
@@ -419,7 +423,7 @@ def connection_test(*, connection: Connection) -> HealthResult:
     fields = ["health", "health_checked_at", "health_latency_ms", "health_error", "updated_at"]
     if tenant is not None:
         _tenant_apply(connection, tenant)
-        fields += ["tenant_name", "short_code", "base_currency", "country", "remote_connection_id"]
+        fields += ["display_name", "tenant_name", "short_code", "base_currency", "country", "remote_connection_id"]
         if connection.status == ConnectionStatusChoices.PENDING:
             fields += connection.status_set(ConnectionStatusChoices.ACTIVE)
     connection.save(update_fields=fields)
@@ -504,10 +508,11 @@ def connection_delete_request(*, connection: Connection, user_id: int | None) ->
             tenant_id=locked.tenant_id,
             requested_by_id=user_id,
         )
+        # Inside the transaction: once it commits, the task may already have deleted the row.
+        connection.refresh_from_db()
         task_enqueue_on_commit(
             "integrations.tasks.connection_delete", deletion.pk, task_name=f"connection-delete-{deletion.pk}"
         )
-    connection.refresh_from_db()
     return deletion
 
 

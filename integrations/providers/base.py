@@ -81,19 +81,8 @@ class CallbackParams:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
-class EntitySettingsSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
-    frequency_minutes = serializers.IntegerField(min_value=5, max_value=7 * 24 * 60)
-
-
-class ConnectionSettingsSerializer(serializers.Serializer):
-    """Settings every provider has. Providers subclass it to add their own; unknown keys are an error."""
-
-    entities = serializers.DictField(child=EntitySettingsSerializer())
-    multi_currency = serializers.BooleanField()
-    daily_tax_import = serializers.BooleanField()
-
-    entity_keys: ClassVar[tuple[str, ...]] = ()
+class StrictSerializer(serializers.Serializer):
+    """A serializer that rejects keys it does not know, instead of silently dropping them."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -101,6 +90,21 @@ class ConnectionSettingsSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({key: ["Unknown setting."] for key in unknown})
         return super().to_internal_value(data)
+
+
+class EntitySettingsSerializer(StrictSerializer):
+    enabled = serializers.BooleanField()
+    frequency_minutes = serializers.IntegerField(min_value=5, max_value=7 * 24 * 60)
+
+
+class ConnectionSettingsSerializer(StrictSerializer):
+    """Settings every provider has. Providers subclass it to add their own; unknown keys are an error."""
+
+    entities = serializers.DictField(child=EntitySettingsSerializer())
+    multi_currency = serializers.BooleanField()
+    daily_tax_import = serializers.BooleanField()
+
+    entity_keys: ClassVar[tuple[str, ...]] = ()
 
     def validate_entities(self, value: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(value) - set(self.entity_keys))
