@@ -32,7 +32,8 @@ _SECRET_KEY_RE = re.compile(
 _SECRET_TEXT_RES = (
     re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(
-        r"(?i)((?:access_token|refresh_token|id_token|client_secret|password|code_verifier|[?&]code)"
+        # `code` as a query parameter, or as a quoted key (a dict or JSON body: {'code': '...'}).
+        r"(?i)((?:access_token|refresh_token|id_token|client_secret|password|code_verifier|[?&\"']code)"
         r"[\"']?\s*[=:]\s*[\"']?)[^\"'&\s,}]+"
     ),
 )

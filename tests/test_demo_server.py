@@ -19,57 +19,98 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.server
 
 
+# Variables that would make the demo talk to other ledgers or apps than its sandbox's, or another address.
+FOREIGN_ENV = {
+    "DATABASE_URL",
+    "LEDGERLINK_ADMIN_PASSWORD",
+    "LEDGERLINK_PUBLIC_URL",
+    "DEMO_HOST",
+    "DEMO_PORT",
+    "XERO_CLIENT_ID",
+    "XERO_CLIENT_SECRET",
+    "QBO_CLIENT_ID",
+    "QBO_CLIENT_SECRET",
+    "XERO_LOGIN_URL",
+    "XERO_IDENTITY_URL",
+    "XERO_API_URL",
+    "QBO_DISCOVERY_URL",
+    "QBO_API_URL",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """Start `manage.py demo` on a fresh SQLite database and wait for its banner."""
-    var_dir = tmp_path_factory.mktemp("demo-var")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LEDGERLINK_ADMIN_PASSWORD")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.dev", LEDGERLINK_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1"
-    )
-    log = (var_dir / "demo.log").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "demo", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+def demo_start(var_dir: Path, port: int, env: dict[str, str], log_name: str) -> tuple[subprocess.Popen, str]:
+    """Start `manage.py demo` and wait for its banner; the process and everything it printed so far."""
+    log_path = var_dir / log_name
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "demo", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 120
     output = ""
     while time.monotonic() < deadline:
-        output = (var_dir / "demo.log").read_text()
-        if "Ledgerlink demo is running" in output and "Login:" in output:
-            break
+        output = log_path.read_text()
+        if "Ledgerlink demo is running" in output and "Database:" in output:
+            return process, output
         if process.poll() is not None:
             pytest.fail(f"demo exited early with {process.returncode}:\n{output}")
         time.sleep(0.5)
-    else:
-        os.killpg(process.pid, signal.SIGTERM)
-        pytest.fail(f"demo did not start in time:\n{output}")
-    login = re.search(r"Login:\s+(\S+) / (\S+)", output)
-    assert login, output
-    yield {
-        "base": f"http://127.0.0.1:{port}",
-        "username": login[1],
-        "password": login[2],
-        "output": output,
-        "env": env,
-    }
+    demo_stop(process)
+    pytest.fail(f"demo did not start in time:\n{output}")
+
+
+def demo_stop(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`manage.py demo` on a fresh SQLite database, once its banner is printed."""
+    var_dir = tmp_path_factory.mktemp("demo-var")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.dev", LEDGERLINK_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1"
+    )
+    process, output = demo_start(var_dir, port, env, "demo.log")
+    login = re.search(r"Login:\s+(\S+) / (\S+)", output)
+    assert login, output
+    state = {
+        "base": f"http://127.0.0.1:{port}",
+        "port": port,
+        "var_dir": var_dir,
+        "username": login[1],
+        "password": login[2],
+        "output": output,
+        "env": env,
+        "process": process,
+    }
+    yield state
+    demo_stop(state["process"])
+
+
+def api_get(demo, path: str) -> requests.Response:
+    token = requests.post(
+        f"{demo['base']}/api/v1/auth/token/",
+        json={"username": demo["username"], "password": demo["password"]},
+        timeout=10,
+    ).json()["token"]
+    return requests.get(f"{demo['base']}{path}", headers={"Authorization": f"Token {token}"}, timeout=10)
 
 
 def test_banner_prints_urls_and_login(demo):
@@ -178,3 +219,50 @@ def test_demo_sandbox_has_apps_and_seeded_tenants(demo):
     )
     assert len(tenants) == 2
     assert re.search(r"Sandbox Company_US_1 \(USD\), tenant \d{16}", demo["output"])
+
+
+def test_demo_connects_one_organisation_and_one_company(demo):
+    """Through the real OAuth flow: both connections exist, are active and were tested healthy."""
+    response = api_get(demo, "/api/v1/connections/?ordering=display_name")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    uk, us = body["results"]
+    tenants = dict(
+        re.findall(r"(Demo Company \(UK\)|Sandbox Company_US_1) \([A-Z]{3}\), tenant (\S+)", demo["output"])
+    )
+    for connection, name, provider, label in (
+        (uk, "Demo Company (UK)", "xero", "Xero"),
+        (us, "Sandbox Company_US_1", "quickbooks", "QuickBooks Online"),
+    ):
+        assert connection["display_name"] == name
+        assert connection["provider"] == provider
+        assert connection["tenant_id"] == tenants[name]
+        assert connection["status"] == "active"
+        assert connection["credential"]["kind"] == "authorization_code"
+        assert connection["credential"]["refresh_token_set"] is True
+        assert connection["created_by"] == demo["username"]
+        health = connection["health"]
+        assert health["status"] == "ok"
+        assert health["error"] == ""
+        assert health["checked_at"] is not None
+        assert health["latency_ms"] >= 0
+        line = re.escape(f"{name} ({label}, id {connection['id']}): active, health ok, ")
+        assert re.search(rf"^ +(Connections: )?{line}\d+ ms \(connected now\)$", demo["output"], re.M)
+    assert re.search(r"^  Connections: Demo Company \(UK\) \(Xero, id \d+\)", demo["output"], re.M)
+    assert "NOT CONNECTED" not in demo["output"]
+
+
+def test_zz_restarted_demo_keeps_its_connections(demo):
+    """Run last (it restarts the module's demo): a second start on the same data connects nothing anew,
+    tests the two connections again and lists them as already connected."""
+    before = api_get(demo, "/api/v1/connections/?ordering=display_name").json()["results"]
+    demo_stop(demo["process"])
+    demo["process"], output = demo_start(demo["var_dir"], demo["port"], demo["env"], "demo-restart.log")
+    assert output.count("(already connected)") == 2, output
+    assert "connected now" not in output
+    assert "/api/v1/connections/authorize/" not in output
+    after = api_get(demo, "/api/v1/connections/?ordering=display_name").json()["results"]
+    assert [c["id"] for c in after] == [c["id"] for c in before]
+    assert [(c["status"], c["health"]["status"]) for c in after] == [("active", "ok")] * 2
+    assert [c["health"]["checked_at"] for c in after] != [c["health"]["checked_at"] for c in before]

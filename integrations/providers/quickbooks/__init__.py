@@ -107,4 +107,5 @@ class QuickBooksProvider(Provider):
         client.token_revoke(app=app, tokens=tokens)
 
     def tenant_read(self, *, app: AppCredentials, tokens: TokenSet, tenant_id: str) -> TenantInfo:
-        return self._company(app, tokens, tenant_id, with_currency=False)
+        # With the currency: a connection left pending at the callback is completed by this read.
+        return self._company(app, tokens, tenant_id, with_currency=True)
