@@ -423,7 +423,14 @@ def connection_test(*, connection: Connection) -> HealthResult:
     fields = ["health", "health_checked_at", "health_latency_ms", "health_error", "updated_at"]
     if tenant is not None:
         _tenant_apply(connection, tenant)
-        fields += ["display_name", "tenant_name", "short_code", "base_currency", "country", "remote_connection_id"]
+        fields += [
+            "display_name",
+            "tenant_name",
+            "short_code",
+            "base_currency",
+            "country",
+            "remote_connection_id",
+        ]
         if connection.status == ConnectionStatusChoices.PENDING:
             fields += connection.status_set(ConnectionStatusChoices.ACTIVE)
     connection.save(update_fields=fields)
