@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import logging
 import secrets
@@ -159,7 +160,9 @@ def _state_claim(state: str, user_id: int | None) -> OAuthState:
             "This authorisation took too long and expired. Start it again.", code="state_expired"
         )
     if user_id is not None and user_id != oauth_state.user_id:
-        raise OAuthFailed("This authorisation was started by another user.", code="state_user")
+        message = "This authorisation was started by another user."
+        _state_outcome(oauth_state, f"refused: the callback came with another signed-in user (id {user_id}).")
+        raise OAuthFailed(message, code="state_user")
     return oauth_state
 
 
@@ -269,9 +272,24 @@ def _connections_store(
         )
         connection.save()
         connections.append(connection)
-    # A credential nobody uses any more holds live secrets for nothing.
-    Credential.objects.filter(pk__in=replaced, connections__isnull=True).delete()
+    # A credential nobody uses any more holds live secrets for nothing; where the ledger's consents are
+    # per tenant, the replaced one is also revoked there once this transaction commits.
+    orphans = Credential.objects.filter(pk__in=replaced, connections__isnull=True)
+    if provider.revoke_replaced_consents:
+        for orphan in orphans:
+            revoke = functools.partial(
+                _consent_revoke_quietly, provider, credential_app(orphan), TokenSet.from_json(orphan.tokens)
+            )
+            transaction.on_commit(revoke)
+    orphans.delete()
     return connections
+
+
+def _consent_revoke_quietly(provider: Provider, app: AppCredentials, tokens: TokenSet) -> None:
+    try:
+        provider.token_revoke(app=app, tokens=tokens)
+    except ProviderError as exc:
+        logger.warning("Replaced consent not revoked", extra={"provider": provider.key, "error": exc.message})
 
 
 def _tenant_apply(connection: Connection, tenant: TenantInfo) -> None:
@@ -447,6 +465,8 @@ def _revoke_at_ledger(connection: Connection) -> bool:
         return False
     provider = get_provider(connection.provider)
     credential = Credential.objects.get(pk=connection.credential_id)
+    if credential.kind == CredentialKindChoices.CLIENT_CREDENTIALS:
+        return False  # a custom connection is ended in the ledger's developer portal, not over the API
     try:
         if connection.remote_connection_id:
             connection_call(
@@ -485,14 +505,21 @@ def connection_disconnect(*, connection: Connection) -> Connection:
         raise Conflict("This connection is being deleted.")
     if connection.status == ConnectionStatusChoices.DISCONNECTED:
         return connection
-    told = _revoke_at_ledger(connection)
-    _credential_detach(
-        connection,
-        ConnectionStatusChoices.DISCONNECTED,
-        "Disconnected by staff; access was revoked at the ledger."
-        if told
-        else "Disconnected by staff; the ledger had already withdrawn access.",
+    custom = (
+        connection.credential is not None
+        and connection.credential.kind == CredentialKindChoices.CLIENT_CREDENTIALS
     )
+    told = _revoke_at_ledger(connection)
+    if custom:
+        reason = (
+            "Disconnected by staff; Ledgerlink forgot the custom connection's credentials. The custom "
+            "connection itself is ended in the ledger's developer portal."
+        )
+    elif told:
+        reason = "Disconnected by staff; access was revoked at the ledger."
+    else:
+        reason = "Disconnected by staff; the ledger had already withdrawn access."
+    _credential_detach(connection, ConnectionStatusChoices.DISCONNECTED, reason)
     return connection
 
 

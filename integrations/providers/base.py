@@ -132,6 +132,9 @@ class Provider:
     # Default minutes between scheduled syncs per entity family.
     default_frequency_minutes: ClassVar[int] = 60
     supports_client_credentials: ClassVar[bool] = False
+    # Revoke a consent that a reconnect replaced. Only where consents are per tenant: revoking a Xero
+    # consent removes every organisation the user connected with it.
+    revoke_replaced_consents: ClassVar[bool] = False
     # Seconds before expiry at which an access token is refreshed rather than used.
     refresh_margin_seconds: ClassVar[int] = 300
 

@@ -217,6 +217,43 @@ def test_qbo_reconnect_restores_access_revoked_at_the_ledger_and_forgets_the_old
     assert Connection.objects.get().health == "ok"
 
 
+def test_qbo_reconnect_of_a_working_connection_revokes_the_consent_it_replaces(
+    connect, api_client, qbo_connection, qbo_company
+):
+    old_grant = QboGrant.objects.get()
+
+    response = connect("quickbooks", [qbo_company.tenant_id], reconnect=qbo_connection.pk)
+
+    assert response.status_code == 200, response.text
+    # A QBO consent is per company: the replaced one is revoked at Intuit, not left live and forgotten.
+    old_grant.refresh_from_db()
+    assert old_grant.revoked_at is not None
+    assert QboGrant.objects.filter(revoked_at__isnull=True).count() == 1
+    assert Credential.objects.count() == 1
+    assert _test(api_client, Connection.objects.get())["ok"] is True
+
+
+def test_custom_connection_disconnect_says_where_it_is_ended(api_client, ledgers, uk):
+    app = SandboxApp.objects.create(
+        provider=SandboxProviderChoices.XERO, name="Custom", custom_connection_tenant=uk
+    )
+    created = api_client.post(
+        "/api/v1/connections/custom/",
+        {"provider": "xero", "client_id": app.client_id, "client_secret": app.client_secret},
+    )
+    assert created.status_code == 201, created.content
+
+    response = api_client.post(f"/api/v1/connections/{created.json()['id']}/disconnect/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "disconnected"
+    assert response.json()["status_reason"] == (
+        "Disconnected by staff; Ledgerlink forgot the custom connection's credentials. The custom "
+        "connection itself is ended in the ledger's developer portal."
+    )
+    assert Credential.objects.count() == 0
+
+
 def test_reconnect_choosing_another_organisation_fails_and_changes_nothing(api_client, xero_uk, uk, nz):
     before = _ledgerlink_rows()
     start = api_client.post(f"/api/v1/connections/{xero_uk.pk}/reconnect/", {}, format="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 from quickbooks.objects.company_info import CompanyInfo
@@ -50,6 +51,7 @@ class QuickBooksProvider(Provider):
     settings_prefix = "QBO"
     entity_keys = ENTITY_KEYS
     settings_serializer = QuickBooksSettingsSerializer
+    revoke_replaced_consents = True
 
     def settings_defaults(self) -> dict[str, Any]:
         return {
@@ -84,7 +86,10 @@ class QuickBooksProvider(Provider):
     def _company(
         self, app: AppCredentials, tokens: TokenSet, realm_id: str, *, with_currency: bool
     ) -> TenantInfo:
-        session = client.Session(app, tokens, realm_id)
+        with closing(client.Session(app, tokens, realm_id)) as session:
+            return self._company_read(session, realm_id, with_currency=with_currency)
+
+    def _company_read(self, session: client.Session, realm_id: str, *, with_currency: bool) -> TenantInfo:
         with session.translated("reading the company"):
             info = CompanyInfo.get(realm_id, qb=session.qb)
         currency = ""

@@ -203,22 +203,28 @@ def authorize_url(*, app: AppCredentials, state: str) -> str:
 
 
 def code_exchange(*, app: AppCredentials, code: str, realm_id: str) -> TokenSet:
-    auth_client = LedgerlinkAuthClient(app)
-    with translated("exchanging the authorisation code", auth_client.last):
+    with (
+        LedgerlinkAuthClient(app) as auth_client,
+        translated("exchanging the authorisation code", auth_client.last),
+    ):
         auth_client.get_bearer_token(code, realm_id=realm_id)
     return tokens_from_client(auth_client)
 
 
 def token_refresh(*, app: AppCredentials, tokens: TokenSet) -> TokenSet:
-    auth_client = LedgerlinkAuthClient(app, tokens)
-    with translated("refreshing the access token", auth_client.last):
+    with (
+        LedgerlinkAuthClient(app, tokens) as auth_client,
+        translated("refreshing the access token", auth_client.last),
+    ):
         auth_client.refresh(refresh_token=tokens.refresh_token)
     return tokens_from_client(auth_client, previous=tokens)
 
 
 def token_revoke(*, app: AppCredentials, tokens: TokenSet) -> None:
-    auth_client = LedgerlinkAuthClient(app, tokens)
-    with translated("revoking the authorisation", auth_client.last):
+    with (
+        LedgerlinkAuthClient(app, tokens) as auth_client,
+        translated("revoking the authorisation", auth_client.last),
+    ):
         auth_client.revoke(token=tokens.refresh_token or tokens.access_token)
 
 
@@ -242,3 +248,8 @@ class Session:
     def translated(self, action: str) -> Iterator[None]:
         with translated(action, self.last):
             yield
+
+    def close(self) -> None:
+        """Release the pooled connections (keep-alive sockets) of both sessions."""
+        self.qb.session.close()
+        self.auth_client.close()

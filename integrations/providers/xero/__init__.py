@@ -99,20 +99,19 @@ class XeroProvider(Provider):
     def tenants_authorised(
         self, *, app: AppCredentials, tokens: TokenSet, params: CallbackParams
     ) -> list[TenantInfo]:
-        sdk = client.SdkClient(app, client.sdk_token(tokens))
         # Only the organisations this consent added or renewed: Xero lists every one the user connected.
         auth_event_id = client.jwt_claims(tokens.access_token).get("authentication_event_id")
-        with client.translated("listing the authorised organisations"):
-            if auth_event_id:
-                rows = sdk.identity().get_connections(auth_event_id=auth_event_id)
-            else:
-                rows = sdk.identity().get_connections()
-        tenants = []
-        for row in rows or []:
-            if _enum_value(row.tenant_type) not in ("ORGANISATION", ""):
-                continue
-            tenants.append(self._details(sdk, row.tenant_id, row.tenant_name, str(row.id)))
-        return tenants
+        with client.SdkClient(app, client.sdk_token(tokens)) as sdk:
+            with client.translated("listing the authorised organisations"):
+                if auth_event_id:
+                    rows = sdk.identity().get_connections(auth_event_id=auth_event_id)
+                else:
+                    rows = sdk.identity().get_connections()
+            return [
+                self._details(sdk, row.tenant_id, row.tenant_name, str(row.id))
+                for row in rows or []
+                if _enum_value(row.tenant_type) in ("ORGANISATION", "")
+            ]
 
     def _details(
         self, sdk: client.SdkClient, tenant_id: str, name: str, remote_connection_id: str
@@ -155,23 +154,26 @@ class XeroProvider(Provider):
 
     def client_credentials_tenant(self, *, app: AppCredentials, tokens: TokenSet) -> TenantInfo:
         """The one organisation a custom connection reaches (no tenant header is needed for it)."""
-        sdk = client.SdkClient(app, client.sdk_token(tokens))
-        with client.translated("listing the custom connection's organisation"):
-            rows = sdk.identity().get_connections()
-        if not rows:
-            raise ProviderError("Xero lists no organisation for this custom connection.")
-        row = rows[0]
-        return self._organisation(sdk, str(row.tenant_id), str(row.id))
+        with client.SdkClient(app, client.sdk_token(tokens)) as sdk:
+            with client.translated("listing the custom connection's organisation"):
+                rows = sdk.identity().get_connections()
+            if not rows:
+                raise ProviderError("Xero lists no organisation for this custom connection.")
+            row = rows[0]
+            return self._organisation(sdk, str(row.tenant_id), str(row.id))
 
     def tenant_read(self, *, app: AppCredentials, tokens: TokenSet, tenant_id: str) -> TenantInfo:
-        return self._organisation(client.SdkClient(app, client.sdk_token(tokens)), tenant_id)
+        with client.SdkClient(app, client.sdk_token(tokens)) as sdk:
+            return self._organisation(sdk, tenant_id)
 
     def tenant_disconnect(self, *, app: AppCredentials, tokens: TokenSet, remote_connection_id: str) -> None:
         if not remote_connection_id:
             return
-        sdk = client.SdkClient(app, client.sdk_token(tokens))
         try:
-            with client.translated("removing the organisation's connection"):
+            with (
+                client.SdkClient(app, client.sdk_token(tokens)) as sdk,
+                client.translated("removing the organisation's connection"),
+            ):
                 sdk.identity().delete_connection(remote_connection_id)
         except ProviderError as exc:
             # Already gone at Xero (404) is what we wanted.

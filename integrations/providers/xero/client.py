@@ -69,6 +69,16 @@ class SdkClient:
         pool_kw["retries"] = urllib3.Retry(total=0, respect_retry_after_header=False)
         pool_kw["timeout"] = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT)
 
+    def close(self) -> None:
+        """Release the pooled connections (keep-alive sockets)."""
+        self.api_client.rest_client.pool_manager.clear()
+
+    def __enter__(self) -> SdkClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _save(self, token: dict[str, Any]) -> None:
         self.token = token
 
@@ -185,15 +195,15 @@ def translated(action: str, *, token_endpoint: bool = False) -> Iterator[None]:
 
 def code_exchange(*, app: AppCredentials, code: str, code_verifier: str) -> TokenSet:
     """The authorization-code exchange, which the SDK does not do (requests-oauthlib does, with PKCE)."""
-    session = OAuth2Session(client_id=app.client_id, redirect_uri=app.redirect_uri)
     try:
-        data = session.fetch_token(
-            token_url(),
-            code=code,
-            client_secret=app.client_secret,
-            code_verifier=code_verifier or None,
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-        )
+        with OAuth2Session(client_id=app.client_id, redirect_uri=app.redirect_uri) as session:
+            data = session.fetch_token(
+                token_url(),
+                code=code,
+                client_secret=app.client_secret,
+                code_verifier=code_verifier or None,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            )
     except (oauth_errors.InvalidGrantError, oauth_errors.InvalidClientError) as exc:
         raise InvalidGrant(
             f"Xero refused the authorisation code ({exc.error}). Start the connection again.",
@@ -212,8 +222,10 @@ def code_exchange(*, app: AppCredentials, code: str, code_verifier: str) -> Toke
 
 
 def token_refresh(*, app: AppCredentials, tokens: TokenSet) -> TokenSet:
-    client = SdkClient(app, sdk_token(tokens, with_refresh=True))
-    with translated("refreshing the access token", token_endpoint=True):
+    with (
+        SdkClient(app, sdk_token(tokens, with_refresh=True)) as client,
+        translated("refreshing the access token", token_endpoint=True),
+    ):
         new = client.api_client.refresh_oauth2_token()
     if not new:
         raise InvalidGrant("Xero's token cannot be refreshed: no refresh token or scopes are stored.")
@@ -223,15 +235,19 @@ def token_refresh(*, app: AppCredentials, tokens: TokenSet) -> TokenSet:
 def token_revoke(*, app: AppCredentials, tokens: TokenSet) -> None:
     if not tokens.refresh_token:
         return
-    client = SdkClient(app, sdk_token(tokens, with_refresh=True))
-    with translated("revoking the authorisation", token_endpoint=True):
+    with (
+        SdkClient(app, sdk_token(tokens, with_refresh=True)) as client,
+        translated("revoking the authorisation", token_endpoint=True),
+    ):
         client.api_client.revoke_oauth2_token()
 
 
 def client_credentials_token(*, app: AppCredentials) -> TokenSet:
-    client = SdkClient(app, {})
     try:
-        with translated("requesting a custom-connection token", token_endpoint=True):
+        with (
+            SdkClient(app, {}) as client,
+            translated("requesting a custom-connection token", token_endpoint=True),
+        ):
             new = client.api_client.get_client_credentials_token()
     except InvalidGrant as exc:
         raise InvalidGrant(
