@@ -32,10 +32,12 @@ _SECRET_KEY_RE = re.compile(
 _SECRET_TEXT_RES = (
     re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(
-        # `code` as a query parameter, or as a quoted key (a dict or JSON body: {'code': '...'}).
-        r"(?i)((?:access_token|refresh_token|id_token|client_secret|password|code_verifier|[?&\"']code)"
+        r"(?i)((?:access_token|refresh_token|id_token|client_secret|password|code_verifier|[?&]code)"
         r"[\"']?\s*[=:]\s*[\"']?)[^\"'&\s,}]+"
     ),
+    # An authorization code as a quoted key (requests-oauthlib logs its form as a dict). Only long values:
+    # a ledger's short error code ("code": "3200") stays readable.
+    re.compile(r"""(?i)(["']code["']\s*:\s*["'])[^"'\s]{16,}"""),
 )
 
 
