@@ -139,9 +139,11 @@ def migrate(environment: dict[str, str], deadline: Deadline) -> None:
         manage(["migrate", "--database", database, "--verbosity", "0"], environment, deadline, 300)
 
 
-def server_start(environment: dict[str, str], work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """`manage.py runserver` on a free loopback port, as its own process, logging to work/server.log."""
-    port = free_port()
+def server_start(
+    environment: dict[str, str], work: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`manage.py runserver` on a (free) loopback port, as its own process, logging to work/server.log."""
+    port = port or free_port()
     log = (work / "server.log").open("wb")
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, fixed arguments
         [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{port}"],
