@@ -65,7 +65,18 @@ def token_get(
 
     `stale_version`: the caller's access token (of that version) was refused; refresh unless someone
     already has. `min_valid_seconds=inf` forces a refresh (the keep-fresh task)."""
-    credential = Credential.objects.get(pk=credential_id)
+    return credential_token_get(
+        credential=Credential.objects.get(pk=credential_id),
+        min_valid_seconds=min_valid_seconds,
+        stale_version=stale_version,
+    )
+
+
+def credential_token_get(
+    *, credential: Credential, min_valid_seconds: float | None = None, stale_version: int | None = None
+) -> tuple[TokenSet, int]:
+    """`token_get` for a credential row already read (it is re-read under the lock before any refresh)."""
+    credential_id = credential.pk
     provider = get_provider(credential.provider)
     margin = provider.refresh_margin_seconds if min_valid_seconds is None else min_valid_seconds
     tokens = TokenSet.from_json(credential.tokens)
@@ -145,9 +156,9 @@ def connection_call(*, connection: Connection, operation: Callable[[AppCredentia
             connection.status_reason or f"{connection} has no authorisation. Connect it again.",
         )
     credential_id = connection.credential_id
-    tokens, version = token_get(credential_id=credential_id)
     credential = Credential.objects.get(pk=credential_id)
     app = credential_app(credential)
+    tokens, version = credential_token_get(credential=credential)
     try:
         return operation(app, tokens)
     except ProviderAuthError:
