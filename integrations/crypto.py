@@ -6,6 +6,8 @@ The first key encrypts; every key decrypts, so a key can be rotated in: put the 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -35,18 +37,20 @@ def encrypt(value: str) -> str:
 
 
 def decrypt(value: str) -> str:
-    try:
+    with _readable():
         return fernet().decrypt(value.encode()).decode()
-    except InvalidToken:
-        raise DecryptionFailed(
-            "A stored secret cannot be decrypted with any key in LEDGERLINK_ENCRYPTION_KEYS."
-        ) from None
 
 
 def reencrypt(value: str) -> str:
     """The same secret, encrypted with the first key (a no-op in meaning, a new ciphertext)."""
-    try:
+    with _readable():
         return fernet().rotate(value.encode()).decode()
+
+
+@contextmanager
+def _readable() -> Iterator[None]:
+    try:
+        yield
     except InvalidToken:
         raise DecryptionFailed(
             "A stored secret cannot be decrypted with any key in LEDGERLINK_ENCRYPTION_KEYS."

@@ -151,8 +151,9 @@ def translated(action: str, *, token_endpoint: bool = False) -> Iterator[None]:
     except ApiException as exc:
         status = exc.status or 0
         body = _body_text(exc)
+        # urllib3's header mapping (case-insensitive), or nothing when the SDK had no response.
         headers = exc.headers or {}
-        request_id = headers.get("Xero-Correlation-Id", "") if hasattr(headers, "get") else ""
+        request_id = headers.get("Xero-Correlation-Id", "")
         code = _oauth_error_code(body) if token_endpoint else ""
         if code and status in (400, 401):
             raise InvalidGrant(
@@ -161,10 +162,10 @@ def translated(action: str, *, token_endpoint: bool = False) -> Iterator[None]:
                 ledger_request_id=request_id,
             ) from None
         if status == 429:
-            retry_after = headers.get("Retry-After") if hasattr(headers, "get") else None
+            retry_after = headers.get("Retry-After")
             raise RateLimited(
                 f"Xero's rate limit was reached while {action}"
-                f" ({headers.get('X-Rate-Limit-Problem', 'unknown') if hasattr(headers, 'get') else 'unknown'} limit).",
+                f" ({headers.get('X-Rate-Limit-Problem', 'unknown')} limit).",
                 retry_after=float(retry_after) if retry_after else None,
                 ledger_request_id=request_id,
             ) from None
