@@ -28,3 +28,49 @@ class ConnectionDeletionStatusChoices(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+
+
+class SyncModeChoices(models.TextChoices):
+    INCREMENTAL = "incremental", "Incremental"
+    FULL = "full", "Full resync"
+
+
+class SyncTriggerChoices(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    MANUAL = "manual", "Manual refresh"
+    WEBHOOK = "webhook", "Webhook"
+    SYSTEM = "system", "System (first sync, resume)"
+
+
+class SyncRunStatusChoices(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    # A rate limit asked for a long wait: the run gives its worker back and resumes when the ledger allows.
+    WAITING = "waiting", "Waiting for the rate limit"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    # The worker died or lost its claim; a new run was started in its place.
+    INTERRUPTED = "interrupted", "Interrupted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SyncStateChoices(models.TextChoices):
+    """Per (connection, entity family), as the best unified APIs report it."""
+
+    NEVER = "never", "Not synced yet"
+    SYNCING = "syncing", "Syncing"
+    SYNCED = "synced", "Synced"
+    PARTIALLY_SYNCED = "partially_synced", "Partially synced"
+    FAILED = "failed", "Failed"
+    PAUSED = "paused", "Paused"
+    DISABLED = "disabled", "Disabled"
+
+
+class SyncErrorKindChoices(models.TextChoices):
+    NONE = "", "None"
+    AUTH = "auth", "Authorisation"
+    RATE_LIMIT = "rate_limit", "Rate limit"
+    TRANSIENT = "transient", "Ledger unavailable"
+    VALIDATION = "validation", "Rejected by the ledger"
+    PERMANENT = "permanent", "Permanent"
+    INTERNAL = "internal", "Internal error"

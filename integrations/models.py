@@ -15,6 +15,11 @@ from integrations.choices import (
     ConnectionHealthChoices,
     ConnectionStatusChoices,
     CredentialKindChoices,
+    SyncErrorKindChoices,
+    SyncModeChoices,
+    SyncRunStatusChoices,
+    SyncStateChoices,
+    SyncTriggerChoices,
 )
 from integrations.crypto import EncryptedJSONField, EncryptedTextField
 from integrations.providers import provider_choices
@@ -193,3 +198,137 @@ class ConnectionDeletion(models.Model):
         if not self.rows_total:
             return 100 if self.status == ConnectionDeletionStatusChoices.SUCCEEDED else None
         return min(100, int(self.rows_deleted * 100 / self.rows_total))
+
+
+class SyncState(models.Model):
+    """Where one entity family of one connection stands: its state, the cursor of its last complete pass,
+    when it last succeeded and when it runs next. The row is also the claim that makes pulls of one
+    (connection, family) run one at a time: `running_run` is set while a run holds it, and a claim whose
+    run stopped beating (`SyncRun.heartbeat_at`) is taken over."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_states")
+    entity = models.CharField(max_length=40)
+    state = models.CharField(max_length=20, choices=SyncStateChoices.choices, default=SyncStateChoices.NEVER)
+    state_reason = models.TextField(blank=True)
+    cursor = models.DateTimeField(
+        null=True, blank=True, help_text="Highest ledger update time of the last complete pass."
+    )
+    last_full_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # A complete resync requested for the next run (set by staff, or when the cursor is too old to use).
+    full_requested = models.BooleanField(default=False)
+    running_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    records = models.PositiveBigIntegerField(default=0, help_text="Mirrored records after the last run.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "entity"], name="syncstate_unique_entity"),
+        ]
+        indexes = [models.Index(fields=["state"], name="syncstate_state")]
+        ordering = ("connection", "entity")
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}/{self.entity}: {self.state}"
+
+
+class SyncRun(models.Model):
+    """One pull of one entity family of one connection, whatever started it and however it ended.
+
+    Written by the runner in `accounting.pull`: counts and progress after every page, the checkpoint the
+    run can resume from after a long rate-limit wait, a heartbeat so a dead worker's run is detected, the
+    classified error and a short log."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    entity = models.CharField(max_length=40)
+    mode = models.CharField(max_length=12, choices=SyncModeChoices.choices)
+    trigger = models.CharField(max_length=10, choices=SyncTriggerChoices.choices)
+    status = models.CharField(
+        max_length=12, choices=SyncRunStatusChoices.choices, default=SyncRunStatusChoices.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    resume_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker took this run up.")
+    since = models.DateTimeField(null=True, blank=True, help_text="The cursor an incremental run read from.")
+    checkpoint: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(default=dict, blank=True)
+
+    pages = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(
+        default=0, help_text="Records marked do-not-sync, left as they are."
+    )
+    total = models.PositiveIntegerField(null=True, blank=True, help_text="Records to fetch, where known.")
+    rate_limit_waits = models.PositiveIntegerField(default=0)
+    rate_limit_wait_seconds = models.FloatField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+
+    error_kind = models.CharField(
+        max_length=12, choices=SyncErrorKindChoices.choices, blank=True, default=SyncErrorKindChoices.NONE
+    )
+    error = models.TextField(blank=True)
+    log: models.JSONField[list[Any], list[Any]] = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ("-queued_at", "-pk")
+        indexes = [
+            models.Index(fields=["connection", "entity", "-queued_at"], name="syncrun_conn_entity"),
+            models.Index(fields=["status", "heartbeat_at"], name="syncrun_status_heartbeat"),
+            models.Index(fields=["status", "resume_at"], name="syncrun_status_resume"),
+            models.Index(fields=["-queued_at"], name="syncrun_queued"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync run #{self.pk} {self.entity} ({self.mode}, {self.status})"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.status == SyncRunStatusChoices.SUCCEEDED else None
+        return min(100, int(self.fetched * 100 / self.total))
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class RateBudget(models.Model):
+    """One connection's use of the ledger's rate limits, shared by every worker process.
+
+    Calls are counted in small buckets (one per 1/60 of a minute and 1/24 of a day, see
+    `integrations.ratelimit`); a call is admitted only if the buckets covering the last minute and day
+    leave room, so no window of the ledger's, however aligned, is exceeded. `leases` holds the calls in
+    flight with the time each lease lapses (a dead worker's lease lapses on its own)."""
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="rate_budget")
+    minute_buckets: models.JSONField[dict[str, int], dict[str, int]] = models.JSONField(default=dict)
+    day_buckets: models.JSONField[dict[str, int], dict[str, int]] = models.JSONField(default=dict)
+    leases: models.JSONField[dict[str, float], dict[str, float]] = models.JSONField(default=dict)
+    blocked_until = models.FloatField(default=0, help_text="POSIX time before which no call is made.")
+    blocked_reason = models.CharField(max_length=200, blank=True)
+    calls_total = models.PositiveBigIntegerField(default=0)
+    day_remaining_reported = models.IntegerField(null=True, blank=True)
+    minute_remaining_reported = models.IntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Rate budget of connection {self.connection_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations import services
+from integrations import services, sync
 from integrations.models import Connection
 
 
@@ -23,3 +23,8 @@ def connection_health_check(connection_id: int) -> bool | None:
 
 def connections_maintain() -> dict[str, int]:
     return services.connections_maintain()
+
+
+def sync_dispatch() -> dict[str, int]:
+    result = sync.sync_dispatch()
+    return {"scheduled": result.scheduled, "resumed": result.resumed, "restarted": result.restarted}

@@ -220,6 +220,19 @@ LEDGERLINK_PUBLIC_URL = env_str("LEDGERLINK_PUBLIC_URL").rstrip("/")
 # Plain http to a ledger is a deployment mistake except against a local sandbox or recording proxy.
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = env_bool("LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS", False)
 
+# --- Pull sync ---------------------------------------------------------------------------------------------
+# An incremental pull reads from the last complete pass's high-water mark minus this many seconds.
+SYNC_OVERLAP_SECONDS = env_int("SYNC_OVERLAP_SECONDS", 300)
+# A running sync run without a heartbeat for this long is taken for dead and restarted.
+SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 300)
+# Rate-limit waits up to this long are slept through; longer ones give the worker back and resume later.
+SYNC_MAX_INLINE_WAIT_SECONDS = float(env_str("SYNC_MAX_INLINE_WAIT_SECONDS", "15"))
+# Retries of one ledger call that failed transiently (5xx, timeout), with exponential backoff and jitter.
+SYNC_MAX_RETRIES = env_int("SYNC_MAX_RETRIES", 5)
+SYNC_RETRY_BASE_SECONDS = float(env_str("SYNC_RETRY_BASE_SECONDS", "1"))
+# Rate-limit windows are divided by this (tests against a sandbox whose clock runs faster); 1 in production.
+RATE_LIMIT_TIME_SCALE = float(env_str("RATE_LIMIT_TIME_SCALE", "1"))
+
 # --- The sandbox: local emulators of both ledgers, mounted under /sandbox/ when enabled ----------------
 LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", False)
 # Optional bearer token for the sandbox's control API (/sandbox/control/); open when empty.

@@ -8,10 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings as django_settings
 from rest_framework import serializers
+
+from integrations.providers.remote import FamilySource, PulledPage, RemoteEntity
 
 # Seconds an HTTP call to a ledger may take to connect and to answer.
 CONNECT_TIMEOUT = 10.0
@@ -57,6 +60,15 @@ class TokenSet:
 
 
 @dataclass(frozen=True)
+class RateLimits:
+    """A ledger's limits per tenant and app: calls in flight, per minute, per day (None: no day limit)."""
+
+    concurrent: int
+    per_minute: int
+    per_day: int | None
+
+
+@dataclass(frozen=True)
 class TenantInfo:
     """One organisation/company as the ledger describes it."""
 
@@ -97,10 +109,20 @@ class EntitySettingsSerializer(StrictSerializer):
     frequency_minutes = serializers.IntegerField(min_value=5, max_value=7 * 24 * 60)
 
 
+class RateLimitSettingsSerializer(StrictSerializer):
+    """A connection's own limits where they differ from the ledger's defaults (e.g. Xero's 1,000-call
+    Starter tier). Ledgerlink never exceeds the lower of these and what the ledger reports."""
+
+    concurrent = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    per_minute = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    per_day = serializers.IntegerField(min_value=1, max_value=10_000_000, required=False, allow_null=True)
+
+
 class ConnectionSettingsSerializer(StrictSerializer):
     """Settings every provider has. Providers subclass it to add their own; unknown keys are an error."""
 
     entities = serializers.DictField(child=EntitySettingsSerializer())
+    rate_limits = RateLimitSettingsSerializer(required=False)
     multi_currency = serializers.BooleanField()
     daily_tax_import = serializers.BooleanField()
 
@@ -137,6 +159,7 @@ class Provider:
     revoke_replaced_consents: ClassVar[bool] = False
     # Seconds before expiry at which an access token is refreshed rather than used.
     refresh_margin_seconds: ClassVar[int] = 300
+    rate_limits: ClassVar[RateLimits]
 
     # --- configuration ------------------------------------------------------------------------------
     def app_credentials(
@@ -199,3 +222,38 @@ class Provider:
 
     def tenant_disconnect(self, *, app: AppCredentials, tokens: TokenSet, remote_connection_id: str) -> None:
         """Remove this one tenant's connection at the ledger, where the ledger has such a thing."""
+
+    # --- pulling (the generic engine in accounting.pull drives these) --------------------------------
+    def pull_sources(self) -> dict[str, FamilySource]:
+        """How this ledger serves each entity family it has, keyed like `entity_keys`."""
+        raise NotImplementedError
+
+    def pull_page(
+        self,
+        *,
+        app: AppCredentials,
+        tokens: TokenSet,
+        tenant_id: str,
+        source: FamilySource,
+        since: datetime | None,
+        token: dict[str, Any] | None,
+    ) -> PulledPage:
+        """One page of a pass over `source`: everything when `since` is None, else what changed after it
+        (deletions included). `token` is the previous page's `next` (None for the first page). Makes one
+        ledger call (or says how many in `api_calls`); raises only `integrations.errors` types."""
+        raise NotImplementedError
+
+    def pull_by_ids(
+        self,
+        *,
+        app: AppCredentials,
+        tokens: TokenSet,
+        tenant_id: str,
+        entity: RemoteEntity,
+        remote_ids: list[str],
+    ) -> PulledPage:
+        """The current payloads of these records (at most `ids_per_call`); ids absent from the answer are
+        gone from the ledger. Used to confirm a record missing from a full pass before flagging it."""
+        raise NotImplementedError
+
+    ids_per_call: ClassVar[int] = 50

@@ -1,0 +1,505 @@
+"""The generic pull engine: one pass over one entity family of one connection, for every family and
+every ledger, driven by the family's declaration (`accounting.families`) and the provider's
+(`Provider.pull_sources`).
+
+A pass asks the ledger page by page (through the rate-limit budget and the token service), normalises
+each record through the provider's field map, and applies the page in one transaction: records whose
+content hash is unchanged cost no write; new and changed ones are upserted on their identity in one
+statement, their child rows replaced; tombstones flag records deleted. The run's checkpoint is saved
+in the same transaction, so a page is applied entirely or not at all and a resumed run goes on after
+the last applied page. Only after a complete full pass are records the ledger no longer lists flagged
+as gone, and only those the ledger confirms missing when asked for them by id. The family's cursor
+moves only when the pass completes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from accounting.families import FAMILIES, Family
+from accounting.models import Contact
+from core.jsontext import PreEncoded, encode
+from integrations.choices import SyncErrorKindChoices, SyncModeChoices, SyncRunStatusChoices
+from integrations.errors import (
+    NeedsReauthorisation,
+    ProviderError,
+    ProviderUnavailable,
+    ProviderValidationError,
+    RateLimited,
+)
+from integrations.models import Connection, SyncRun, SyncState
+from integrations.providers import get_provider
+from integrations.providers.base import AppCredentials, Provider, TokenSet
+from integrations.providers.remote import FamilySource, Normalised, PulledPage, RemoteEntity
+from integrations.ratelimit import Refusal, budget_admit, budget_block, budget_slot, limits_for
+from integrations.sync import run_claim, run_finish, run_log, run_wait
+from integrations.tokens import connection_call
+
+logger = logging.getLogger(__name__)
+
+# Base fields the engine writes; the rest of a family's columns come from the provider's field map.
+_BASE_WRITTEN = (
+    "remote_updated_at",
+    "remote_status",
+    "remote_deleted",
+    "raw",
+    "content_hash",
+    "last_synced_at",
+    "seen_run_id",
+    "updated_at",
+)
+IDENTITY = ("connection", "remote_type", "remote_id")
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+class _Wait(Exception):
+    """The ledger's limits ask for a wait too long to hold a worker for."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+
+
+@dataclass
+class _Progress:
+    """What the pass carries between pages (and in the checkpoint across a resume)."""
+
+    max_seen: datetime | None = None
+    # Lowest earlier update time of a record the ledger listed twice in this pass: records that change
+    # mid-pass move to the end of an update-ordered listing and may push an unread one behind the
+    # read position, so the next pass must read again from there.
+    floor: datetime | None = None
+    written_contacts: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def seen(self, moment: datetime | None) -> None:
+        if moment is not None and (self.max_seen is None or moment > self.max_seen):
+            self.max_seen = moment
+
+    def relisted(self, previous: datetime | None) -> None:
+        if previous is not None and (self.floor is None or previous < self.floor):
+            self.floor = previous
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "max_seen": self.max_seen.isoformat() if self.max_seen else None,
+            "floor": self.floor.isoformat() if self.floor else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _Progress:
+        def moment(value: str | None) -> datetime | None:
+            return datetime.fromisoformat(value) if value else None
+
+        return cls(max_seen=moment(data.get("max_seen")), floor=moment(data.get("floor")))
+
+    def cursor(self, previous: datetime | None) -> datetime | None:
+        candidates = [moment for moment in (self.max_seen, previous) if moment is not None]
+        cursor = max(candidates) if candidates else None
+        if self.floor is not None and (cursor is None or self.floor < cursor):
+            cursor = self.floor
+        return cursor
+
+
+class _Pass:
+    def __init__(self, run: SyncRun) -> None:
+        self.run = run
+        self.connection = Connection.objects.get(pk=run.connection_id)
+        self.provider: Provider = get_provider(self.connection.provider)
+        self.family: Family = FAMILIES[run.entity]
+        self.source: FamilySource = self.provider.pull_sources()[run.entity]
+        self.state = SyncState.objects.get(connection=self.connection, entity=run.entity)
+        self.limits = limits_for(self.connection)
+        self.model = self.family.model
+        self.remote_types = [entity.remote_type for entity in self.source.entities]
+        concrete = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        self.update_fields = [
+            f.name
+            for f in concrete
+            if f.name not in (*IDENTITY, "created_at", "archived", "do_not_sync")
+            and not f.name.startswith("link_")
+        ]
+        self.written_fields = set(self.update_fields) - set(_BASE_WRITTEN)
+
+    # --- the pass ---------------------------------------------------------------------------------------
+    def mode_decide(self) -> datetime | None:
+        """Incremental when the ledger can and the cursor is usable; returns the time to read from."""
+        run, state, source = self.run, self.state, self.source
+        full = run.mode == SyncModeChoices.FULL or not source.incremental or state.cursor is None
+        if not full and source.incremental_max_age_days is not None and state.cursor is not None:
+            full = state.cursor < timezone.now() - timedelta(days=source.incremental_max_age_days - 1)
+        if full:
+            if run.mode != SyncModeChoices.FULL:
+                run_log(run, "info", "The ledger cannot list only changes from here; running a full pass.")
+                run.mode = SyncModeChoices.FULL
+            run.since = None
+            return None
+        assert state.cursor is not None
+        since = run.since or state.cursor - timedelta(seconds=_setting("SYNC_OVERLAP_SECONDS", 300))
+        run.since = since
+        return since
+
+    def execute(self) -> datetime | None:
+        run = self.run
+        since = self.mode_decide()
+        progress = _Progress.from_json(run.checkpoint.get("progress") or {})
+        token = run.checkpoint.get("token")
+        if run.checkpoint.get("complete"):
+            token = None
+        else:
+            run_log(
+                run,
+                "info",
+                f"{run.get_mode_display()} pass started"
+                + (f" from {since:%Y-%m-%d %H:%M:%S}" if since else ""),
+            )
+            run.save()
+            while True:
+                current = token
+                page = self._call(
+                    lambda app, tokens: self.provider.pull_page(
+                        app=app,
+                        tokens=tokens,
+                        tenant_id=self.connection.tenant_id,
+                        source=self.source,
+                        since=since,
+                        token=current,
+                    )
+                )
+                with transaction.atomic():
+                    self._apply(page, progress)
+                    run.pages += 1
+                    if page.total is not None:
+                        run.total = page.total
+                    run.checkpoint = {
+                        "token": page.next,
+                        "progress": progress.to_json(),
+                        "complete": page.next is None,
+                    }
+                    run.heartbeat_at = timezone.now()
+                    run.save()
+                if page.next is None:
+                    break
+                token = page.next
+        if run.mode == SyncModeChoices.FULL:
+            self._gone_detect(progress)
+        if self.family.key == "contacts":
+            self._contacts_link()
+        return progress.cursor(self.state.cursor if run.mode != SyncModeChoices.FULL else None)
+
+    # --- calls ------------------------------------------------------------------------------------------
+    def _call(self, operation: Callable[[AppCredentials, TokenSet], PulledPage]) -> PulledPage:
+        """One ledger call through the budget, with the ledger's failures handled by kind."""
+        run = self.run
+        failures = 0
+        inline_wait = _setting("SYNC_MAX_INLINE_WAIT_SECONDS", 15)
+        while True:
+            admitted = budget_admit(connection=self.connection, limits=self.limits)
+            if isinstance(admitted, Refusal):
+                if admitted.seconds > inline_wait:
+                    raise _Wait(admitted.seconds, admitted.problem)
+                if admitted.problem != "concurrent":
+                    run.rate_limit_waits += 1
+                run.rate_limit_wait_seconds += admitted.seconds
+                self._sleep(admitted.seconds)
+                continue
+            try:
+                with budget_slot(admitted) as usage:
+                    page = connection_call(connection=self.connection, operation=operation)
+                    usage.append(page.usage)
+            except RateLimited as exc:
+                run.api_calls += 1
+                wait = exc.retry_after if exc.retry_after is not None else 60.0
+                budget_block(connection_id=self.connection.pk, seconds=wait, reason=exc.message)
+                run_log(run, "warning", f"{exc.message} Retry after {wait:.0f} s.")
+                if wait > inline_wait:
+                    raise _Wait(wait, exc.message) from None
+                run.rate_limit_waits += 1
+                run.rate_limit_wait_seconds += wait
+                self._sleep(wait)
+                continue
+            except ProviderUnavailable as exc:
+                run.api_calls += 1
+                failures += 1
+                run.retries += 1
+                if failures > int(_setting("SYNC_MAX_RETRIES", 5)):
+                    raise
+                delay = min(30.0, _setting("SYNC_RETRY_BASE_SECONDS", 1.0) * 2 ** (failures - 1))
+                delay *= random.uniform(0.5, 1.5)  # noqa: S311 (jitter)
+                run_log(run, "warning", f"{exc.message} Retrying in {delay:.1f} s (attempt {failures}).")
+                self._sleep(delay)
+                continue
+            run.api_calls += page.api_calls
+            return page
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep while keeping the heartbeat, so a long wait is not taken for a dead worker."""
+        ends = time.monotonic() + seconds
+        while (left := ends - time.monotonic()) > 0:
+            time.sleep(min(left, 5.0))
+            SyncRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+
+    # --- applying a page --------------------------------------------------------------------------------
+    def _apply(self, page: PulledPage, progress: _Progress) -> None:
+        run, model = self.run, self.model
+        now = timezone.now()
+        prepared: dict[tuple[str, str], tuple[RemoteEntity, Normalised, str, str]] = {}
+        for remote_type, payload in page.records:
+            entity = self.source.entity(remote_type)
+            normalised = entity.normalise(payload)
+            text = encode(payload)
+            digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+            prepared[(remote_type, normalised.remote_id)] = (entity, normalised, text, digest)
+        run.fetched += len(page.records)
+        existing = {
+            (row[0], row[1]): row
+            for row in model._default_manager.filter(
+                connection=self.connection,
+                remote_type__in={key[0] for key in prepared},
+                remote_id__in={key[1] for key in prepared},
+            ).values_list(
+                "remote_type",
+                "remote_id",
+                "pk",
+                "content_hash",
+                "do_not_sync",
+                "seen_run_id",
+                "remote_updated_at",
+            )
+        }
+        writes: list[tuple[models.Model, Normalised, int | None]] = []
+        seen_unchanged: list[int] = []
+        for key, (entity, normalised, text, digest) in prepared.items():
+            progress.seen(normalised.remote_updated_at)
+            row = existing.get(key)
+            if row is not None:
+                _, _, pk, content_hash, do_not_sync, seen_run_id, previous_updated = row
+                if seen_run_id == run.pk and previous_updated != normalised.remote_updated_at:
+                    progress.relisted(previous_updated)
+                if do_not_sync:
+                    run.skipped += 1
+                    continue
+                if content_hash == digest:
+                    run.unchanged += 1
+                    seen_unchanged.append(pk)
+                    continue
+                run.updated += 1
+            else:
+                run.created += 1
+            record = model(
+                connection_id=self.connection.pk,
+                remote_type=normalised.remote_type,
+                remote_id=normalised.remote_id,
+                remote_updated_at=normalised.remote_updated_at,
+                remote_status=normalised.remote_status[:40],
+                remote_deleted=normalised.remote_deleted,
+                raw=PreEncoded(text),
+                content_hash=digest,
+                last_synced_at=now,
+                seen_run_id=run.pk,
+                **normalised.fields,
+            )
+            if self.family.has_contact:
+                record.contact_remote_type = entity.contact_remote_type  # type: ignore[attr-defined]
+            writes.append((record, normalised, row[2] if row is not None else None))
+        if seen_unchanged:
+            model._default_manager.filter(pk__in=seen_unchanged).update(seen_run_id=run.pk)
+        if writes:
+            self._write(writes)
+        if page.tombstones:
+            run.deleted += self._flag_deleted(page.tombstones, now)
+
+    def _write(self, writes: list[tuple[models.Model, Normalised, int | None]]) -> None:
+        model = self.model
+        records = [record for record, _, _ in writes]
+        if self.family.has_contact:
+            self._contacts_resolve(records)
+        model._default_manager.bulk_create(
+            records,
+            update_conflicts=True,
+            unique_fields=list(IDENTITY),
+            update_fields=self.update_fields,
+        )
+        if any(record.pk is None for record in records):
+            # Backends that return no ids from an upsert: read them back by identity.
+            ids = dict(
+                ((row[0], row[1]), row[2])
+                for row in model._default_manager.filter(
+                    connection=self.connection,
+                    remote_id__in=[r.remote_id for r in records],  # type: ignore[attr-defined]
+                ).values_list("remote_type", "remote_id", "pk")
+            )
+            for record in records:
+                record.pk = ids[(record.remote_type, record.remote_id)]  # type: ignore[attr-defined]
+        replaced = [previous for _, _, previous in writes if previous is not None]
+        for child in self.family.children:
+            if replaced:
+                child.model._default_manager.filter(**{f"{child.parent_field}_id__in": replaced}).delete()
+            rows = [
+                child.model(**{f"{child.parent_field}_id": record.pk, "position": position, **values})
+                for record, normalised, _ in writes
+                for position, values in enumerate(normalised.children.get(child.key, ()))
+            ]
+            if rows:
+                child.model._default_manager.bulk_create(rows, batch_size=2000)
+
+    def _contacts_resolve(self, records: list[models.Model]) -> None:
+        wanted = {
+            (record.contact_remote_type, record.contact_remote_id)  # type: ignore[attr-defined]
+            for record in records
+            if record.contact_remote_id  # type: ignore[attr-defined]
+        }
+        if not wanted:
+            return
+        found = {
+            (remote_type, remote_id): pk
+            for remote_type, remote_id, pk in Contact.objects.filter(
+                connection=self.connection,
+                remote_type__in={key[0] for key in wanted},
+                remote_id__in={key[1] for key in wanted},
+            ).values_list("remote_type", "remote_id", "pk")
+        }
+        for record in records:
+            record.contact_id = found.get(  # type: ignore[attr-defined]
+                (record.contact_remote_type, record.contact_remote_id)  # type: ignore[attr-defined]
+            )
+
+    def _flag_deleted(self, keys: list[tuple[str, str]], now: datetime) -> int:
+        """Flag records the ledger says are deleted (or confirmed gone); records marked do-not-sync stay."""
+        changes: dict[str, Any] = {"remote_deleted": True, "last_synced_at": now, "seen_run_id": self.run.pk}
+        if self.family.has_status:
+            changes["status"] = "deleted"
+        flagged = 0
+        by_type: dict[str, list[str]] = {}
+        for remote_type, remote_id in keys:
+            by_type.setdefault(remote_type, []).append(remote_id)
+        for remote_type, remote_ids in by_type.items():
+            for start in range(0, len(remote_ids), 500):
+                flagged += self.model._default_manager.filter(
+                    connection=self.connection,
+                    remote_type=remote_type,
+                    remote_id__in=remote_ids[start : start + 500],
+                    remote_deleted=False,
+                    do_not_sync=False,
+                ).update(**changes)
+        return flagged
+
+    # --- after a complete pass --------------------------------------------------------------------------
+    def _gone_detect(self, progress: _Progress) -> None:
+        """Records the complete full pass did not list: ask the ledger for each by id; flag as gone only
+        those it does not return (a record a concurrent change pushed out of the listing comes back)."""
+        run = self.run
+        missing = list(
+            self.model._default_manager.filter(
+                connection=self.connection,
+                remote_type__in=self.remote_types,
+                remote_deleted=False,
+                do_not_sync=False,
+            )
+            .exclude(seen_run_id=run.pk)
+            .values_list("remote_type", "remote_id")
+        )
+        if not missing:
+            return
+        run_log(
+            run, "info", f"{len(missing)} records were not listed; checking them one by one at the ledger."
+        )
+        by_type: dict[str, list[str]] = {}
+        for remote_type, remote_id in missing:
+            by_type.setdefault(remote_type, []).append(remote_id)
+        size = self.provider.ids_per_call
+        for remote_type, remote_ids in by_type.items():
+            entity = self.source.entity(remote_type)
+            for start in range(0, len(remote_ids), size):
+                chunk = remote_ids[start : start + size]
+                page = self._call(
+                    lambda app, tokens, chunk=chunk, entity=entity: self.provider.pull_by_ids(  # type: ignore[misc]
+                        app=app,
+                        tokens=tokens,
+                        tenant_id=self.connection.tenant_id,
+                        entity=entity,
+                        remote_ids=chunk,
+                    )
+                )
+                returned = {str(entity.id(payload)) for _, payload in page.records}
+                with transaction.atomic():
+                    self._apply(page, progress)
+                    gone = [(remote_type, remote_id) for remote_id in chunk if remote_id not in returned]
+                    run.deleted += self._flag_deleted(gone, timezone.now())
+                    run.heartbeat_at = timezone.now()
+                    run.save()
+
+    def _contacts_link(self) -> None:
+        """Documents that arrived before their contact: link them now that contacts are mirrored."""
+        for family in FAMILIES.values():
+            if not family.has_contact:
+                continue
+            contact = Contact.objects.filter(
+                connection_id=OuterRef("connection_id"),
+                remote_type=OuterRef("contact_remote_type"),
+                remote_id=OuterRef("contact_remote_id"),
+            ).values("pk")[:1]
+            family.model._default_manager.filter(connection=self.connection, contact__isnull=True).exclude(
+                contact_remote_id=""
+            ).update(contact_id=Subquery(contact))
+
+
+def _classify(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, NeedsReauthorisation):
+        return SyncErrorKindChoices.AUTH, exc.message
+    if isinstance(exc, RateLimited):
+        return SyncErrorKindChoices.RATE_LIMIT, exc.message
+    if isinstance(exc, ProviderUnavailable):
+        return SyncErrorKindChoices.TRANSIENT, f"{exc.message} (gave up after retries)"
+    if isinstance(exc, ProviderValidationError):
+        return SyncErrorKindChoices.VALIDATION, exc.message
+    if isinstance(exc, ProviderError):
+        return SyncErrorKindChoices.PERMANENT, exc.message
+    return SyncErrorKindChoices.INTERNAL, f"Internal error: {type(exc).__name__}: {exc}"
+
+
+def entity_pull(*, run_id: int) -> SyncRun | None:
+    """Run (or resume) one sync run. Returns None when the run could not be taken up."""
+    run = run_claim(run_id=run_id)
+    if run is None:
+        return None
+    extra = {"run": run.pk, "connection": run.connection_id, "entity": run.entity}
+    logger.info("Pull started", extra=extra)
+    try:
+        sync_pass = _Pass(run)
+        cursor = sync_pass.execute()
+    except _Wait as wait:
+        run_wait(run=run, seconds=wait.seconds, reason=wait.reason)
+        logger.info("Pull waits for the rate limit", extra={**extra, "seconds": round(wait.seconds)})
+        return run
+    except Exception as exc:
+        kind, message = _classify(exc)
+        if kind == SyncErrorKindChoices.INTERNAL:
+            logger.exception("Pull failed", extra=extra)
+        else:
+            logger.warning("Pull failed: %s", message, extra=extra)
+        return run_finish(run=run, status=SyncRunStatusChoices.FAILED, error_kind=kind, error=message)
+    records = sync_pass.model._default_manager.filter(connection_id=run.connection_id).count()
+    run_log(
+        run,
+        "info",
+        f"Done: {run.fetched} fetched, {run.created} created, {run.updated} updated, "
+        f"{run.unchanged} unchanged, {run.deleted} deleted in {run.api_calls} calls.",
+    )
+    logger.info("Pull finished", extra={**extra, "fetched": run.fetched, "calls": run.api_calls})
+    return run_finish(run=run, status=SyncRunStatusChoices.SUCCEEDED, cursor=cursor, records=records)
