@@ -149,8 +149,8 @@ class _Pass:
                 run.mode = SyncModeChoices.FULL
             run.since = None
             return None
-        assert state.cursor is not None
-        since = run.since or state.cursor - timedelta(seconds=_setting("SYNC_OVERLAP_SECONDS", 300))
+        cursor: datetime = state.cursor  # type: ignore[assignment]
+        since = run.since or cursor - timedelta(seconds=_setting("SYNC_OVERLAP_SECONDS", 300))
         run.since = since
         return since
 
@@ -170,9 +170,8 @@ class _Pass:
             )
             run.save()
             while True:
-                current = token
                 page = self._call(
-                    lambda app, tokens: self.provider.pull_page(
+                    lambda app, tokens, current=token: self.provider.pull_page(  # type: ignore[misc]
                         app=app,
                         tokens=tokens,
                         tenant_id=self.connection.tenant_id,
@@ -337,13 +336,13 @@ class _Pass:
         )
         if any(record.pk is None for record in records):
             # Backends that return no ids from an upsert: read them back by identity.
-            ids = dict(
-                ((row[0], row[1]), row[2])
+            ids = {
+                (row[0], row[1]): row[2]
                 for row in model._default_manager.filter(
                     connection=self.connection,
                     remote_id__in=[r.remote_id for r in records],  # type: ignore[attr-defined]
                 ).values_list("remote_type", "remote_id", "pk")
-            )
+            }
             for record in records:
                 record.pk = ids[(record.remote_type, record.remote_id)]  # type: ignore[attr-defined]
         replaced = [previous for _, _, previous in writes if previous is not None]

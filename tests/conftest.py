@@ -7,6 +7,9 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+# Ledgers in the live server, apps, organisations and the OAuth flow, for every test package.
+pytest_plugins = ["tests.ledger_fixtures"]
+
 
 @pytest.fixture
 def staff_user(db):

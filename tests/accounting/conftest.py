@@ -9,15 +9,6 @@ from accounting.services import connection_pull_now
 from integrations.models import Connection
 from sandbox.qbo.seed import company_seed
 from sandbox.xero.seed import organisation_seed
-from tests.integrations.conftest import (  # noqa: F401 (fixtures)
-    callback_url,
-    connect,
-    ledgers,
-    qbo_app,
-    qbo_company,
-    xero_app,
-    xero_orgs,
-)
 
 
 @pytest.fixture
