@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from core.filtersets import BaseFilterSet
-from integrations.models import Connection, ConnectionDeletion
+from integrations.models import Connection, ConnectionDeletion, SyncRun
 
 
 class ConnectionFilterSet(BaseFilterSet):
@@ -32,3 +32,18 @@ class ConnectionDeletionFilterSet(BaseFilterSet):
     class Meta:
         model = ConnectionDeletion
         fields = ["connection_id", "provider", "status", "requested_at"]
+
+
+class SyncRunFilterSet(BaseFilterSet):
+    class Meta:
+        model = SyncRun
+        fields = [
+            "connection",
+            "entity",
+            "mode",
+            "trigger",
+            "status",
+            "error_kind",
+            "queued_at",
+            "finished_at",
+        ]

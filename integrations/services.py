@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
@@ -271,6 +272,9 @@ def _connections_store(
             "" if tenant.complete else "Authorised; the organisation's details could not be read yet.",
         )
         connection.save()
+        if connection.status == ConnectionStatusChoices.ACTIVE and django_settings.SYNC_ON_CONNECT:
+            # The first sync starts right away (the minute dispatcher would otherwise pick it up).
+            task_enqueue_on_commit("integrations.tasks.connection_sync_first", connection.pk)
         connections.append(connection)
     # A credential nobody uses any more holds live secrets for nothing; where the ledger's consents are
     # per tenant, the replaced one is also revoked there once this transaction commits.

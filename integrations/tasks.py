@@ -28,3 +28,10 @@ def connections_maintain() -> dict[str, int]:
 def sync_dispatch() -> dict[str, int]:
     result = sync.sync_dispatch()
     return {"scheduled": result.scheduled, "resumed": result.resumed, "restarted": result.restarted}
+
+
+def connection_sync_first(connection_id: int) -> int:
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return 0
+    return len(sync.sync_first(connection=connection))

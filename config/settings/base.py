@@ -221,6 +221,8 @@ LEDGERLINK_PUBLIC_URL = env_str("LEDGERLINK_PUBLIC_URL").rstrip("/")
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = env_bool("LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS", False)
 
 # --- Pull sync ---------------------------------------------------------------------------------------------
+# Start a connection's first full sync as soon as it is connected (else the minute dispatcher starts it).
+SYNC_ON_CONNECT = env_bool("SYNC_ON_CONNECT", True)
 # An incremental pull reads from the last complete pass's high-water mark minus this many seconds.
 SYNC_OVERLAP_SECONDS = env_int("SYNC_OVERLAP_SECONDS", 300)
 # A running sync run without a heartbeat for this long is taken for dead and restarted.

@@ -27,3 +27,5 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 ROOT_URLCONF = "tests.testapp.urls"
 # Tasks run in-process during tests unless a test starts a real cluster.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Connection tests would otherwise pull every family on connect; the pull tests call it themselves.
+SYNC_ON_CONNECT = env_bool("SYNC_ON_CONNECT", False)

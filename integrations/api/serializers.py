@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from integrations.models import Connection, ConnectionDeletion, Credential
+from integrations.models import Connection, ConnectionDeletion, Credential, SyncRun, SyncState
 from integrations.providers import get_provider, provider_choices
 
 
@@ -161,5 +161,79 @@ class ConnectionDeletionSerializer(serializers.ModelSerializer):
             "progress",
             "revoked",
             "error",
+        ]
+        read_only_fields = fields
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    entities = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        allow_empty=False,
+        help_text="Entity families to pull (default: every enabled one).",
+    )
+    full_sync = serializers.BooleanField(
+        default=False, help_text="A complete resync, which also detects records gone from the ledger."
+    )
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True, allow_null=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "connection",
+            "entity",
+            "mode",
+            "trigger",
+            "status",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "resume_at",
+            "attempts",
+            "since",
+            "pages",
+            "api_calls",
+            "fetched",
+            "created",
+            "updated",
+            "unchanged",
+            "deleted",
+            "skipped",
+            "total",
+            "percent",
+            "duration_seconds",
+            "rate_limit_waits",
+            "rate_limit_wait_seconds",
+            "retries",
+            "error_kind",
+            "error",
+            "log",
+        ]
+        read_only_fields = fields
+
+
+class SyncStateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SyncState
+        fields = [
+            "id",
+            "connection",
+            "entity",
+            "state",
+            "state_reason",
+            "cursor",
+            "last_success_at",
+            "last_failure_at",
+            "last_full_at",
+            "consecutive_failures",
+            "next_run_at",
+            "running_run",
+            "last_run",
+            "records",
         ]
         read_only_fields = fields

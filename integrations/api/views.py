@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from core.api.viewsets import BaseGenericViewSet, BaseReadOnlyModelViewSet
 from core.errors import InvalidInput
-from integrations import services
+from integrations import services, sync
 from integrations.api.serializers import (
     AuthorizeResponseSerializer,
     AuthorizeSerializer,
@@ -22,9 +22,12 @@ from integrations.api.serializers import (
     CustomConnectionSerializer,
     HealthResultSerializer,
     ReconnectSerializer,
+    SyncRequestSerializer,
+    SyncRunSerializer,
+    SyncStateSerializer,
 )
-from integrations.filtersets import ConnectionDeletionFilterSet, ConnectionFilterSet
-from integrations.models import Connection, ConnectionDeletion
+from integrations.filtersets import ConnectionDeletionFilterSet, ConnectionFilterSet, SyncRunFilterSet
+from integrations.models import Connection, ConnectionDeletion, SyncRun, SyncState
 from integrations.views import oauth_redirect_uri, return_url_allowed
 
 
@@ -135,6 +138,40 @@ class ConnectionViewSet(
         """Revoke Ledgerlink's access at the ledger; the mirrored data stays."""
         connection = services.connection_disconnect(connection=self.get_object())
         return Response(ConnectionSerializer(connection).data)
+
+    @extend_schema(request=SyncRequestSerializer, responses={202: SyncRunSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def refresh(self, request: Request, pk: str | None = None) -> Response:
+        """Queue a pull of the connection's entity families now: incremental by default, a complete
+        resync with `full_sync`. Answers 202 with one run per family (a family already syncing returns
+        the run in progress); follow them at /sync-runs/{id}/."""
+        serializer = SyncRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        runs = sync.sync_request(
+            connection=self.get_object(),
+            entities=data.get("entities"),
+            full=data["full_sync"],
+            user_id=request.user.pk,
+        )
+        return Response(SyncRunSerializer(runs, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=SyncStateSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="sync-states")
+    def sync_states(self, request: Request, pk: str | None = None) -> Response:
+        """Where each entity family of the connection stands: state, last success, next run."""
+        states = SyncState.objects.filter(connection=self.get_object()).order_by("entity")
+        return Response(SyncStateSerializer(states, many=True).data)
+
+
+class SyncRunViewSet(BaseReadOnlyModelViewSet):
+    """Sync runs: every pull of one entity family of one connection, with counts, progress and errors."""
+
+    queryset = SyncRun.objects.all()
+    serializer_class = SyncRunSerializer
+    filterset_class = SyncRunFilterSet
+    ordering_fields = ["queued_at", "started_at", "finished_at", "status", "entity", "api_calls", "fetched"]
+    ordering = ("-queued_at", "-pk")
 
 
 class ConnectionDeletionViewSet(BaseReadOnlyModelViewSet):
