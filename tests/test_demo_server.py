@@ -56,7 +56,7 @@ def demo_start(var_dir: Path, port: int, env: dict[str, str], log_name: str) -> 
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     output = ""
     while time.monotonic() < deadline:
         output = log_path.read_text()
@@ -248,7 +248,13 @@ def test_demo_connects_one_organisation_and_one_company(demo):
         assert health["checked_at"] is not None
         assert health["latency_ms"] >= 0
         line = re.escape(f"{name} ({label}, id {connection['id']}): active, health ok, ")
-        assert re.search(rf"^ +(Connections: )?{line}\d+ ms \(connected now\)$", demo["output"], re.M)
+        synced = r"; [\d,]+ records synced in 11 families"
+        assert re.search(rf"^ +(Connections: )?{line}\d+ ms \(connected now\){synced}$", demo["output"], re.M)
+        states = api_get(demo, f"/api/v1/connections/{connection['id']}/sync-states/").json()
+        assert {state["state"] for state in states} == {"synced"}, states
+        by_entity = {state["entity"]: state["records"] for state in states}
+        assert by_entity["invoices"] > 1000
+        assert by_entity["contacts"] > 100
     assert re.search(r"^  Connections: Demo Company \(UK\) \(Xero, id \d+\)", demo["output"], re.M)
     assert "NOT CONNECTED" not in demo["output"]
 

@@ -32,6 +32,8 @@ from integrations.providers.base import Provider
 READY_TIMEOUT_SECONDS = 90
 API_TIMEOUT_SECONDS = 60
 CALLBACK_PATH = "/api/v1/connections/callback/"
+# How long the banner waits for a new connection's first sync before printing what it has.
+SYNC_WAIT_SECONDS = 180
 
 
 class DemoTenant(NamedTuple):
@@ -260,8 +262,8 @@ class Command(BaseCommand):
                     "sandbox_seed",
                     tenant.ledger,
                     f"--org={org['tenant_id']}",
-                    "--contacts=60",
-                    "--invoices=600",
+                    "--contacts=200",
+                    "--invoices=1500",
                     f"--seed={tenant.seed}",
                     stdout=io.StringIO(),
                 )
@@ -354,7 +356,23 @@ class Command(BaseCommand):
             line += f", {health['latency_ms']} ms"
         if health["error"]:
             line += f": {health['error']}"
-        return f"{line} ({how})"
+        return f"{line} ({how}); {self._sync_summary(api, connection_id)}"
+
+    def _sync_summary(self, api: LedgerlinkApi, connection_id: int) -> str:
+        """Wait (a bounded while) for the connection's first sync, and say what it mirrored."""
+        deadline = time.monotonic() + SYNC_WAIT_SECONDS
+        while True:
+            states = api.call("GET", f"/api/v1/connections/{connection_id}/sync-states/")
+            busy = [s for s in states if s["state"] in ("never", "syncing")]
+            if states and not busy:
+                break
+            if time.monotonic() > deadline:
+                return f"first sync still running ({len(busy)} families left): see Sync runs in the admin"
+            time.sleep(1)
+        records = sum(state["records"] for state in states)
+        failed = [state["entity"] for state in states if state["state"] not in ("synced",)]
+        summary = f"{records:,} records synced in {len(states)} families"
+        return summary + (f", FAILED: {', '.join(failed)}" if failed else "")
 
     def _print_banner(self, base_url: str, login: tuple[str, str], extra_lines: list[str]) -> None:
         lines = [
