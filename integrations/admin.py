@@ -926,3 +926,7 @@ class ConnectionDeletionAdmin(admin.ModelAdmin):
             return ""
         short = obj.error if len(obj.error) <= 80 else f"{obj.error[:79]}…"
         return format_html('<span class="ll-expired" title="{}">{}</span>', obj.error, short)
+
+
+# The sync run and state pages live beside these, in their own module.
+from integrations import admin_sync  # noqa: E402, F401

@@ -1,0 +1,116 @@
+"""Admin pages of sync runs and per-family sync states: read-only, written by the pull engine alone."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from integrations.admin import _badge
+from integrations.choices import SyncRunStatusChoices, SyncStateChoices
+from integrations.models import SyncRun, SyncState
+
+RUN_COLOURS = {
+    SyncRunStatusChoices.QUEUED: "grey",
+    SyncRunStatusChoices.RUNNING: "grey",
+    SyncRunStatusChoices.WAITING: "orange",
+    SyncRunStatusChoices.SUCCEEDED: "green",
+    SyncRunStatusChoices.FAILED: "red",
+    SyncRunStatusChoices.INTERRUPTED: "orange",
+    SyncRunStatusChoices.CANCELLED: "grey",
+}
+STATE_COLOURS = {
+    SyncStateChoices.NEVER: "grey",
+    SyncStateChoices.SYNCING: "grey",
+    SyncStateChoices.SYNCED: "green",
+    SyncStateChoices.PARTIALLY_SYNCED: "orange",
+    SyncStateChoices.FAILED: "red",
+    SyncStateChoices.PAUSED: "orange",
+    SyncStateChoices.DISABLED: "grey",
+}
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(_ReadOnly):
+    list_display = [
+        "id",
+        "connection",
+        "entity",
+        "mode",
+        "trigger",
+        "status_badge",
+        "progress_bar",
+        "api_calls",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "queued_at",
+        "duration",
+    ]
+    list_filter = ["status", "mode", "trigger", "entity", "error_kind", "connection__provider"]
+    list_select_related = ["connection"]
+    search_fields = ["error", "connection__display_name"]
+    date_hierarchy = "queued_at"
+    # No full-table count on every page of a table that grows with every run.
+    show_full_result_count = False
+    readonly_fields = ["log_pretty"]
+    exclude = ["log"]
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: SyncRun) -> SafeString:
+        return _badge(obj.get_status_display(), RUN_COLOURS.get(obj.status, "grey"), obj.error)
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj: SyncRun) -> SafeString:
+        percent = obj.percent
+        if percent is None:
+            if obj.status == SyncRunStatusChoices.RUNNING:
+                return format_html('<progress max="100" title="{} pages">…</progress>', obj.pages)
+            return format_html('<span class="ll-muted">{}</span>', "—")
+        return format_html('<progress max="100" value="{}">{}%</progress> {}%', percent, percent, percent)
+
+    @admin.display(description="Took")
+    def duration(self, obj: SyncRun) -> str:
+        seconds = obj.duration_seconds
+        return "" if seconds is None else f"{seconds:.1f} s"
+
+    @admin.display(description="Log")
+    def log_pretty(self, obj: SyncRun) -> SafeString:
+        return format_html("<pre>{}</pre>", json.dumps(obj.log, indent=2))
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(_ReadOnly):
+    list_display = [
+        "connection",
+        "entity",
+        "state_badge",
+        "records",
+        "last_success_at",
+        "last_failure_at",
+        "next_run_at",
+        "cursor",
+    ]
+    list_filter = ["state", "entity", "connection__provider"]
+    list_select_related = ["connection"]
+    search_fields = ["connection__display_name", "entity"]
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, obj: SyncState) -> SafeString:
+        return _badge(obj.get_state_display(), STATE_COLOURS.get(obj.state, "grey"), obj.state_reason)
