@@ -200,9 +200,14 @@ class _Pass:
         if self.family.key == "contacts":
             self._contacts_link()
         cursor = progress.cursor(self.state.cursor if run.mode != SyncModeChoices.FULL else None)
-        if cursor is None and run.mode == SyncModeChoices.FULL and self.source.incremental:
-            # An empty family: later records are newer than this pass (the overlap window covers a
-            # ledger clock a few minutes behind ours).
+        if (
+            progress.floor is None
+            and run.started_at is not None
+            and (cursor is None or cursor < run.started_at)
+        ):
+            # The complete pass saw every change made before it started, so the next one may read from
+            # there even when nothing changed (a quiet family must not age past the ledger's change-feed
+            # horizon). The overlap window covers a ledger clock a few minutes behind ours.
             cursor = run.started_at
         return cursor
 

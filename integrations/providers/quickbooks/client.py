@@ -229,9 +229,13 @@ def token_revoke(*, app: AppCredentials, tokens: TokenSet) -> None:
 
 
 class Session:
-    """A python-quickbooks client for one company with a known-good access token."""
+    """A python-quickbooks client for one company with a known-good access token.
 
-    def __init__(self, app: AppCredentials, tokens: TokenSet, realm_id: str) -> None:
+    `exact`: python-quickbooks decodes every response body with `json.loads(text, parse_float=Decimal)`
+    (its `use_decimal`), so amounts never pass through a float; that is the same decoding as
+    `core.jsontext.decode`, done once. The pull reads the raw dicts this gives, not the SDK's models."""
+
+    def __init__(self, app: AppCredentials, tokens: TokenSet, realm_id: str, *, exact: bool = False) -> None:
         self.auth_client = LedgerlinkAuthClient(app, tokens, realm_id)
         # With an access token set, QuickBooks() does not refresh (which would rotate the token unseen).
         self.qb = QuickBooks(
@@ -239,6 +243,7 @@ class Session:
             refresh_token=tokens.refresh_token,
             company_id=realm_id,
             minorversion=MINOR_VERSION,
+            use_decimal=exact,
         )
         self.qb.api_url_v3 = f"{settings.QBO_API_URL}/v3"
         self.last = _LastResponse()
