@@ -343,7 +343,7 @@ class _Pass:
         if self.family.has_contact:
             self._contacts_resolve(records)
         model._default_manager.bulk_create(
-            records,
+            records,  # type: ignore[arg-type]
             update_conflicts=True,
             unique_fields=list(IDENTITY),
             update_fields=self.update_fields,
@@ -470,9 +470,11 @@ class _Pass:
                 remote_type=OuterRef("contact_remote_type"),
                 remote_id=OuterRef("contact_remote_id"),
             ).values("pk")[:1]
-            family.model._default_manager.filter(connection=self.connection, contact__isnull=True).exclude(
-                contact_remote_id=""
-            ).update(contact_id=Subquery(contact))
+            # The family's model is a Document subclass (has_contact), which the base type cannot say.
+            unlinked: Any = family.model._default_manager.filter(connection=self.connection)
+            unlinked.filter(contact__isnull=True).exclude(contact_remote_id="").update(
+                contact_id=Subquery(contact)
+            )
 
 
 def _classify(exc: Exception) -> tuple[str, str]:

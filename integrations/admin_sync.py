@@ -13,7 +13,7 @@ from integrations.admin import _badge
 from integrations.choices import SyncRunStatusChoices, SyncStateChoices
 from integrations.models import SyncRun, SyncState
 
-RUN_COLOURS = {
+RUN_COLOURS: dict[str, str] = {
     SyncRunStatusChoices.QUEUED: "grey",
     SyncRunStatusChoices.RUNNING: "grey",
     SyncRunStatusChoices.WAITING: "orange",
@@ -22,7 +22,7 @@ RUN_COLOURS = {
     SyncRunStatusChoices.INTERRUPTED: "orange",
     SyncRunStatusChoices.CANCELLED: "grey",
 }
-STATE_COLOURS = {
+STATE_COLOURS: dict[str, str] = {
     SyncStateChoices.NEVER: "grey",
     SyncStateChoices.SYNCING: "grey",
     SyncStateChoices.SYNCED: "green",

@@ -107,7 +107,7 @@ def converted(path: str, convert: Callable[[Any], Any], default: Any = None) -> 
 def mapped(path: str, table: Mapping[str, Any], default: Any = "") -> Getter:
     """The ledger's word at `path` translated through `table`."""
     dig = _dig(tuple(path.split(".")))
-    return lambda record: table.get(dig(record), default)  # type: ignore[arg-type]
+    return lambda record: table.get(dig(record), default)
 
 
 def const(value: Any) -> Getter:

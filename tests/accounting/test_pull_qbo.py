@@ -38,7 +38,7 @@ def remote_types(family: str) -> list[str]:
 
 def mirror(connection: Any, family: str) -> dict[tuple[str, str], Any]:
     model = FAMILIES[family].model
-    return {(r.remote_type, r.remote_id): r for r in model.objects.filter(connection=connection)}
+    return {(r.remote_type, r.remote_id): r for r in model._default_manager.filter(connection=connection)}
 
 
 def save(company: Any, entity: str, payload: dict) -> dict:
