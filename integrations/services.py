@@ -589,7 +589,9 @@ def connection_delete_run(*, deletion_id: int) -> ConnectionDeletion:
             for model, field_name in relations
         }
         deletion.rows_total = sum(totals.values())
-        deletion.progress = {label: {"total": total, "deleted": 0} for label, total in totals.items()}
+        deletion.progress = {
+            label: {"total": total, "deleted": 0} for label, total in totals.items() if total
+        }
         deletion.save(update_fields=["revoked", "error", "rows_total", "progress"])
         _delete_rows(deletion, connection, relations)
         with transaction.atomic():
@@ -626,7 +628,8 @@ def _delete_rows(
                         model._default_manager.filter(pk__in=batch).delete()
                     progressed = True
                     deletion.rows_deleted += len(batch)
-                    deletion.progress[label]["deleted"] += len(batch)
+                    # Rows may have arrived since they were counted (a pull that was finishing).
+                    deletion.progress.setdefault(label, {"total": 0, "deleted": 0})["deleted"] += len(batch)
                     deletion.save(update_fields=["rows_deleted", "progress"])
             except ProtectedError:
                 continue  # something else still refers to these rows: delete that first

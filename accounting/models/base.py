@@ -37,7 +37,10 @@ def exact_json() -> models.JSONField:
 class MirrorRecord(TimeStampedModel):
     """A record mirrored from a connected ledger. Abstract: each entity family has its own table."""
 
-    connection = models.ForeignKey("integrations.Connection", on_delete=models.PROTECT, related_name="+")
+    # Named reverse relation: the connection deletion finds every table that belongs to a connection by it.
+    connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.PROTECT, related_name="mirrored_%(class)ss"
+    )
     remote_type = models.CharField(
         max_length=40, help_text="The ledger's own entity name, e.g. Invoice, Bill."
     )

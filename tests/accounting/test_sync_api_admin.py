@@ -60,3 +60,24 @@ def test_admin_lists_runs_and_states(xero_connection, pull, staff_user):
     assert client.get(f"/admin/integrations/syncrun/{run.pk}/change/").status_code == 200
     assert client.get("/admin/integrations/syncstate/").status_code == 200
     assert SyncState.objects.get(entity="contacts").state == "synced"
+
+
+def test_deleting_a_connection_deletes_its_mirror(xero_connection, pull, api_client):
+    from accounting.families import FAMILIES
+    from integrations.models import ConnectionDeletion
+
+    pull(xero_connection, full=True)
+    mirrored = {
+        key: f.model._default_manager.filter(connection=xero_connection).count()
+        for key, f in FAMILIES.items()
+    }
+    assert mirrored["invoices"] > 0
+    assert mirrored["contacts"] > 0
+    response = api_client.delete(f"/api/v1/connections/{xero_connection.pk}/")
+    assert response.status_code == 202
+    deletion = ConnectionDeletion.objects.get(pk=response.json()["id"])
+    assert deletion.status == "succeeded", deletion.error
+    for family in FAMILIES.values():
+        assert not family.model._default_manager.exists(), family.key
+    assert deletion.progress["accounting.Invoice"]["deleted"] == mirrored["invoices"]
+    assert not SyncRun.objects.exists()
