@@ -30,7 +30,12 @@ from django.utils import timezone
 from accounting.families import FAMILIES, Family
 from accounting.models import Contact
 from core.jsontext import PreEncoded, encode
-from integrations.choices import SyncErrorKindChoices, SyncModeChoices, SyncRunStatusChoices
+from integrations.choices import (
+    ConnectionStatusChoices,
+    SyncErrorKindChoices,
+    SyncModeChoices,
+    SyncRunStatusChoices,
+)
 from integrations.errors import (
     NeedsReauthorisation,
     ProviderError,
@@ -217,6 +222,13 @@ class _Pass:
         run = self.run
         failures = 0
         inline_wait = _setting("SYNC_MAX_INLINE_WAIT_SECONDS", 15)
+        # Staff may disconnect or delete the connection while a long pull runs: stop at the next call.
+        self.connection.refresh_from_db(fields=["status", "status_reason", "credential"])
+        if self.connection.status != ConnectionStatusChoices.ACTIVE:
+            raise NeedsReauthorisation(
+                f"The connection is {self.connection.get_status_display().lower()}; the pull stopped. "
+                + self.connection.status_reason
+            )
         while True:
             admitted = budget_admit(connection=self.connection, limits=self.limits)
             if isinstance(admitted, Refusal):

@@ -181,14 +181,15 @@ def sync_dispatch(*, now: datetime | None = None) -> DispatchResult:
     for connection in active:
         for entity in entity_keys(connection):
             options = entity_settings(connection, entity)
-            if not options.get("enabled", True):
-                continue
             state = sync_state_get(connection=connection, entity=entity)
-            if state.state in (SyncStateChoices.PAUSED, SyncStateChoices.DISABLED):
+            if not options.get("enabled", True):
+                if state.state != SyncStateChoices.DISABLED:
+                    SyncState.objects.filter(pk=state.pk).update(
+                        state=SyncStateChoices.DISABLED,
+                        state_reason="Turned off in the connection's settings.",
+                    )
                 continue
-            if state.next_run_at is not None and state.next_run_at > now:
-                continue
-            if state.next_run_at is None and state.last_run_id is not None:
+            if not _due(state, connection, now):
                 continue
             with transaction.atomic():
                 state = SyncState.objects.select_for_update().get(pk=state.pk)
@@ -204,6 +205,16 @@ def sync_dispatch(*, now: datetime | None = None) -> DispatchResult:
                 state.save(update_fields=["next_run_at"])
                 result.scheduled += 1
     return result
+
+
+def _due(state: SyncState, connection: Connection, now: datetime) -> bool:
+    if state.state == SyncStateChoices.PAUSED:
+        # Paused for want of authorisation: due again once the connection was re-authorised.
+        return not (state.last_failure_at and connection.status_changed_at <= state.last_failure_at)
+    if state.next_run_at is not None:
+        return state.next_run_at <= now
+    # Never run (a new family), or turned back on after being disabled.
+    return state.last_run_id is None or state.state == SyncStateChoices.DISABLED
 
 
 def run_interrupt(*, run_id: int, reason: str) -> SyncRun | None:
