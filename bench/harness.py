@@ -1,5 +1,6 @@
 """What the benchmarks share: a deadline for the whole run, figures with their verdict against the page
-target, and running our own manage.py and server on loopback."""
+target, running our own manage.py and server on loopback, a temporary PostgreSQL database, and Django
+set up in the benchmark's own process."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ import requests
 REPOSITORY = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PAGE_TARGET_MS = 200.0
+# The development machine's PostgreSQL: loopback, user postgres, trust authentication.
+POSTGRES = f"postgres://postgres@{HOST}:5432"
 
 
 class Deadline:
@@ -140,13 +144,20 @@ def migrate(environment: dict[str, str], deadline: Deadline) -> None:
 
 
 def server_start(
-    environment: dict[str, str], work: Path, port: int | None = None
+    environment: dict[str, str], work: Path, port: int | None = None, *, sandbox_only: bool = False
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """`manage.py runserver` on a (free) loopback port, as its own process, logging to work/server.log."""
+    """`manage.py runserver` on a (free) loopback port, as its own process, logging to work/server.log.
+    With `sandbox_only`, `manage.py sandbox_serve` instead: the sandbox alone (its routes, its threaded
+    server), its database already migrated."""
     port = port or free_port()
     log = (work / "server.log").open("wb")
+    if sandbox_only:
+        arguments = ["sandbox_serve", "--host", HOST, "--port", str(port), "--no-migrate"]
+        arguments.append("--settings=config.settings.sandbox_server")
+    else:
+        arguments = ["runserver", "--noreload", f"{HOST}:{port}"]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, fixed arguments
-        [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{port}"],
+        [sys.executable, "manage.py", *arguments],
         cwd=REPOSITORY,
         env=environment,
         stdout=log,
@@ -169,3 +180,33 @@ def finish(server: subprocess.Popen[bytes] | None, work: Path, *, keep: bool) ->
         print(f"kept {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def django_setup(environment: dict[str, str]) -> None:
+    """Django in this process, configured like the processes the benchmark starts."""
+    os.environ.update(environment)
+    if str(REPOSITORY) not in sys.path:
+        sys.path.insert(0, str(REPOSITORY))
+    import django
+
+    django.setup()
+
+
+@contextmanager
+def postgres_database(prefix: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on loopback for the run; its URL. Dropped at the end (with any
+    session still on it) unless `keep`."""
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}_{int(time.time())}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=10) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        if keep:
+            print(f"kept PostgreSQL database {name}")
+        else:
+            with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=10) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"dropped PostgreSQL database {name}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness import (
     HOST,
     Deadline,
+    django_setup,
     finish,
     free_port,
     manage,
@@ -49,18 +49,11 @@ from harness import (
 )
 
 
-def _django(environment: dict[str, str]) -> None:
-    os.environ.update(environment)
-    import django
-
-    django.setup()
-
-
 def worker(
     environment: dict[str, str], connection_id: int, rounds: int, start: Any, done: Any, results: Any
 ) -> None:
     """One worker process: each round, wait for the start signal, test the connection, report."""
-    _django(environment)
+    django_setup(environment)
     from integrations.models import Connection
     from integrations.services import connection_test
 
@@ -117,7 +110,7 @@ def main() -> int:
                 60,
             ).stdout
         )
-        _django(environment)
+        django_setup(environment)
         from django.contrib.auth import get_user_model
 
         from core.services import api_token_issue
