@@ -37,6 +37,11 @@ DAY = 86_400.0
 BUCKETS_PER_WINDOW = 60
 # A lease outlives any call (connect + read timeouts and a margin), so it lapses only for a dead worker.
 LEASE_SECONDS = 180.0
+# A call reaches the ledger some time after its admission here (token lookup,
+# client set-up, network), and that delay varies. The one-bucket over-count covers the variation only
+# while a bucket is longer than it; with RATE_LIMIT_TIME_SCALE a bucket is milliseconds and the ledger
+# answered 429s. Windows are therefore counted over at least this many real seconds more.
+TRANSIT_MARGIN_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def _window_use(buckets: dict[str, int], length: float, current: float) -> tuple
     oldest of those buckets leaves that span (when the count next drops)."""
     width = length / BUCKETS_PER_WINDOW
     now_index = math.floor(current / width)
-    oldest = now_index - BUCKETS_PER_WINDOW
+    oldest = _oldest(length, current)
     used = 0
     first_counted: int | None = None
     for key, count in buckets.items():
@@ -108,14 +113,23 @@ def _window_use(buckets: dict[str, int], length: float, current: float) -> tuple
             used += count
             if first_counted is None or index < first_counted:
                 first_counted = index
-    frees_in = ((first_counted or now_index) + BUCKETS_PER_WINDOW + 1) * width - current
+    span = now_index - oldest
+    frees_in = ((first_counted or now_index) + span + 1) * width - current
     return used, max(frees_in, 0.05)
+
+
+def _oldest(length: float, current: float) -> int:
+    """The oldest bucket still counted: the window's buckets plus one, plus enough more to span the
+    transit margin when buckets are shorter than it (never in production, where a bucket is a second)."""
+    width = length / BUCKETS_PER_WINDOW
+    extra = math.ceil(max(0.0, TRANSIT_MARGIN_SECONDS - width) / width - 1e-9)
+    return math.floor(current / width) - BUCKETS_PER_WINDOW - extra
 
 
 def _count(buckets: dict[str, int], length: float, current: float) -> dict[str, int]:
     width = length / BUCKETS_PER_WINDOW
     now_index = math.floor(current / width)
-    oldest = now_index - BUCKETS_PER_WINDOW
+    oldest = _oldest(length, current)
     kept = {key: count for key, count in buckets.items() if int(key) >= oldest}
     kept[str(now_index)] = kept.get(str(now_index), 0) + 1
     return kept
