@@ -23,12 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounting.families import FAMILIES, Family
 from accounting.models import Contact
+from accounting.writer import MirrorWriter
 from core.jsontext import PreEncoded, encode
 from integrations.choices import (
     ConnectionStatusChoices,
@@ -53,17 +54,6 @@ from integrations.tokens import connection_call
 
 logger = logging.getLogger(__name__)
 
-# Base fields the engine writes; the rest of a family's columns come from the provider's field map.
-_BASE_WRITTEN = (
-    "remote_updated_at",
-    "remote_status",
-    "remote_deleted",
-    "raw",
-    "content_hash",
-    "last_synced_at",
-    "seen_run_id",
-    "updated_at",
-)
 IDENTITY = ("connection", "remote_type", "remote_id")
 
 
@@ -139,7 +129,7 @@ class _Pass:
             if f.name not in (*IDENTITY, "created_at", "archived", "do_not_sync")
             and not f.name.startswith("link_")
         ]
-        self.written_fields = set(self.update_fields) - set(_BASE_WRITTEN)
+        self.writer = MirrorWriter(self.model, self.update_fields)
 
     # --- the pass ---------------------------------------------------------------------------------------
     def mode_decide(self) -> datetime | None:
@@ -304,8 +294,9 @@ class _Pass:
                 "remote_deleted",
             )
         }
-        writes: list[tuple[models.Model, Normalised, int | None]] = []
+        writes: list[tuple[dict[str, Any], Normalised, int | None]] = []
         seen_unchanged: list[int] = []
+        connection_id = self.connection.pk
         for key, (entity, normalised, text, digest) in prepared.items():
             progress.seen(normalised.remote_updated_at)
             row = existing.get(key)
@@ -326,21 +317,23 @@ class _Pass:
                     run.updated += 1
             else:
                 run.created += 1
-            record = model(
-                connection_id=self.connection.pk,
-                remote_type=normalised.remote_type,
-                remote_id=normalised.remote_id,
-                remote_updated_at=normalised.remote_updated_at,
-                remote_status=normalised.remote_status[:40],
-                remote_deleted=normalised.remote_deleted,
-                raw=PreEncoded(text),
-                content_hash=digest,
-                last_synced_at=now,
-                seen_run_id=run.pk,
+            record = {
                 **normalised.fields,
-            )
+                "connection_id": connection_id,
+                "remote_type": normalised.remote_type,
+                "remote_id": normalised.remote_id,
+                "remote_updated_at": normalised.remote_updated_at,
+                "remote_status": normalised.remote_status[:40],
+                "remote_deleted": normalised.remote_deleted,
+                "raw": PreEncoded(text),
+                "content_hash": digest,
+                "last_synced_at": now,
+                "seen_run_id": run.pk,
+                "created_at": now,
+                "updated_at": now,
+            }
             if self.family.has_contact:
-                record.contact_remote_type = entity.contact_remote_type  # type: ignore[attr-defined]
+                record["contact_remote_type"] = entity.contact_remote_type
             writes.append((record, normalised, row[2] if row is not None else None))
         if seen_unchanged:
             model._default_manager.filter(pk__in=seen_unchanged).update(seen_run_id=run.pk)
@@ -349,59 +342,40 @@ class _Pass:
         if page.tombstones:
             run.deleted += self._flag_deleted(page.tombstones, now)
 
-    def _write(self, writes: list[tuple[models.Model, Normalised, int | None]]) -> None:
-        model = self.model
+    def _write(self, writes: list[tuple[dict[str, Any], Normalised, int | None]]) -> None:
         records = [record for record, _, _ in writes]
         if self.family.has_contact:
             self._contacts_resolve(records)
-        model._default_manager.bulk_create(
-            records,  # type: ignore[arg-type]
-            update_conflicts=True,
-            unique_fields=list(IDENTITY),
-            update_fields=self.update_fields,
-        )
-        if any(record.pk is None for record in records):
-            # Backends that return no ids from an upsert: read them back by identity.
-            ids = {
-                (row[0], row[1]): row[2]
-                for row in model._default_manager.filter(
-                    connection=self.connection,
-                    remote_id__in=[r.remote_id for r in records],  # type: ignore[attr-defined]
-                ).values_list("remote_type", "remote_id", "pk")
-            }
-            for record in records:
-                record.pk = ids[(record.remote_type, record.remote_id)]  # type: ignore[attr-defined]
+        ids = self.writer.upsert(records)
         replaced = [previous for _, _, previous in writes if previous is not None]
         for child in self.family.children:
-            if replaced:
-                child.model._default_manager.filter(**{f"{child.parent_field}_id__in": replaced}).delete()
+            parent = f"{child.parent_field}_id"
             rows = [
-                child.model(**{f"{child.parent_field}_id": record.pk, "position": position, **values})
-                for record, normalised, _ in writes
+                {**values, parent: pk, "position": position}
+                for pk, (_, normalised, _) in zip(ids, writes, strict=True)
                 for position, values in enumerate(normalised.children.get(child.key, ()))
             ]
-            if rows:
-                child.model._default_manager.bulk_create(rows, batch_size=2000)
+            self.writer.children_replace(child.model, parent, replaced, rows)
 
-    def _contacts_resolve(self, records: list[models.Model]) -> None:
+    def _contacts_resolve(self, records: list[dict[str, Any]]) -> None:
         wanted = {
-            (record.contact_remote_type, record.contact_remote_id)  # type: ignore[attr-defined]
+            (record["contact_remote_type"], record["contact_remote_id"])
             for record in records
-            if record.contact_remote_id  # type: ignore[attr-defined]
+            if record.get("contact_remote_id")
         }
-        if not wanted:
-            return
-        found = {
-            (remote_type, remote_id): pk
-            for remote_type, remote_id, pk in Contact.objects.filter(
-                connection=self.connection,
-                remote_type__in={key[0] for key in wanted},
-                remote_id__in={key[1] for key in wanted},
-            ).values_list("remote_type", "remote_id", "pk")
-        }
+        found: dict[tuple[str, str], int] = {}
+        if wanted:
+            found = {
+                (remote_type, remote_id): pk
+                for remote_type, remote_id, pk in Contact.objects.filter(
+                    connection=self.connection,
+                    remote_type__in={key[0] for key in wanted},
+                    remote_id__in={key[1] for key in wanted},
+                ).values_list("remote_type", "remote_id", "pk")
+            }
         for record in records:
-            record.contact_id = found.get(  # type: ignore[attr-defined]
-                (record.contact_remote_type, record.contact_remote_id)  # type: ignore[attr-defined]
+            record["contact_id"] = found.get(
+                (record["contact_remote_type"], record.get("contact_remote_id", ""))
             )
 
     def _flag_deleted(self, keys: list[tuple[str, str]], now: datetime) -> int:

@@ -93,6 +93,10 @@ def database_from_url(url: str) -> dict[str, Any]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
         config.pop("CONN_HEALTH_CHECKS", None)
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters travel beside the query (psycopg's server-side binding) instead of being quoted
+        # into its text: a 1,000-record upsert with its lines spent most of its client CPU quoting.
+        config.setdefault("OPTIONS", {})["server_side_binding"] = True
     return config
 
 
