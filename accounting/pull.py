@@ -270,10 +270,10 @@ class _Pass:
         run, model = self.run, self.model
         now = timezone.now()
         prepared: dict[tuple[str, str], tuple[RemoteEntity, Normalised, str, str]] = {}
-        for remote_type, payload in page.records:
+        texts = page.raw if page.raw is not None else [encode(payload) for _, payload in page.records]
+        for (remote_type, payload), text in zip(page.records, texts, strict=True):
             entity = self.source.entity(remote_type)
             normalised = entity.normalise(payload)
-            text = encode(payload)
             digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
             prepared[(remote_type, normalised.remote_id)] = (entity, normalised, text, digest)
         run.fetched += len(page.records)

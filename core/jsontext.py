@@ -8,8 +8,10 @@ caller that already encoded a payload (to hash it) hand the text over without a 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
@@ -84,3 +86,72 @@ class ExactJSONDecoder(json.JSONDecoder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["parse_float"] = Decimal
         super().__init__(*args, **kwargs)
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, index: int) -> int:
+    return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+
+
+def decode_with_items(text: str, path: Sequence[str]) -> tuple[dict[str, Any], list[tuple[Any, str]]]:
+    """Decode a JSON object and, for the array at `path` (keys from the top), keep each element's exact
+    text beside its decoded value: the payload as received, without encoding it again. The array's place
+    in the returned object holds the decoded elements. Raises ValueError for anything malformed."""
+    items: list[tuple[Any, str]] = []
+    document, end = _object(text, _skip(text, 0), tuple(path), items)
+    if _skip(text, end) != len(text):
+        raise ValueError("Extra data after the JSON object.")
+    return document, items
+
+
+def _object(
+    text: str, index: int, path: tuple[str, ...], items: list[tuple[Any, str]]
+) -> tuple[dict[str, Any], int]:
+    if text[index : index + 1] != "{":
+        raise ValueError(f"Expected an object at {index}.")
+    result: dict[str, Any] = {}
+    index = _skip(text, index + 1)
+    if text[index : index + 1] == "}":
+        return result, index + 1
+    while True:
+        if text[index : index + 1] != '"':
+            raise ValueError(f"Expected a key at {index}.")
+        key, index = scanstring(text, index + 1)
+        index = _skip(text, index)
+        if text[index : index + 1] != ":":
+            raise ValueError(f"Expected ':' at {index}.")
+        index = _skip(text, index + 1)
+        wanted = bool(path) and key == path[0]
+        if wanted and len(path) == 1 and text[index : index + 1] == "[":
+            result[key], index = _array(text, index, items)
+        elif wanted and len(path) > 1 and text[index : index + 1] == "{":
+            result[key], index = _object(text, index, path[1:], items)
+        else:
+            result[key], index = _DECODER.raw_decode(text, index)
+        index = _skip(text, index)
+        separator = text[index : index + 1]
+        if separator == "}":
+            return result, index + 1
+        if separator != ",":
+            raise ValueError(f"Expected ',' or '}}' at {index}.")
+        index = _skip(text, index + 1)
+
+
+def _array(text: str, index: int, items: list[tuple[Any, str]]) -> tuple[list[Any], int]:
+    values: list[Any] = []
+    index = _skip(text, index + 1)
+    if text[index : index + 1] == "]":
+        return values, index + 1
+    while True:
+        value, end = _DECODER.raw_decode(text, index)
+        values.append(value)
+        items.append((value, text[index:end]))
+        index = _skip(text, end)
+        separator = text[index : index + 1]
+        if separator == "]":
+            return values, index + 1
+        if separator != ",":
+            raise ValueError(f"Expected ',' or ']' at {index}.")
+        index = _skip(text, index + 1)

@@ -217,6 +217,8 @@ class PulledPage:
     total: int | None = None
     api_calls: int = 1
     usage: LimitUsage = field(default_factory=LimitUsage)
+    # Each record's exact text as received, where the provider kept it (else the engine encodes it).
+    raw: list[str] | None = None
 
 
 def as_date(value: datetime | date | None) -> date | None:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.jsontext import decode_with_items
 from integrations.errors import ProviderError
 from integrations.providers.base import AppCredentials, TokenSet
 from integrations.providers.quickbooks import client
@@ -655,6 +656,24 @@ def _query(session: client.Session, select: str, action: str) -> dict[str, Any]:
     return response
 
 
+def _with_texts(
+    session: client.Session, entity: RemoteEntity, response: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str] | None]:
+    """The query's rows, and each row's exact text as received (read again from the response body the
+    session kept: cheaper than writing every payload out anew, and byte for byte what QuickBooks sent)."""
+    rows = response.get(entity.collection) or []
+    last = session.last.response
+    if last is None:
+        return rows, None
+    try:
+        _, items = decode_with_items(last.content.decode("utf-8"), ("QueryResponse", entity.collection))
+    except (ValueError, UnicodeDecodeError):
+        return rows, None
+    if len(items) != len(rows):
+        return rows, None
+    return [row for row, _ in items], [text for _, text in items]
+
+
 def _active_clause(entity: RemoteEntity) -> str:
     # Name lists hide inactive ("deleted") entries unless asked for both.
     return "Active IN (true,false)" if entity.options.get("name_list") else ""
@@ -680,7 +699,7 @@ def _list_page(session: client.Session, source: FamilySource, token: dict[str, A
         f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
     )
     response = _query(session, select, f"listing {entity.collection} (from {start})")
-    rows = response.get(entity.collection) or []
+    rows, raw = _with_texts(session, entity, response)
     following: dict[str, Any] | None
     if len(rows) >= PAGE_SIZE:
         following = {"entity": index, "start": start + len(rows)}
@@ -688,7 +707,7 @@ def _list_page(session: client.Session, source: FamilySource, token: dict[str, A
         following = {"entity": index + 1, "start": 1}
     else:
         following = None
-    return PulledPage(records=[(entity.remote_type, row) for row in rows], next=following)
+    return PulledPage(records=[(entity.remote_type, row) for row in rows], next=following, raw=raw)
 
 
 def _changes_page(
@@ -764,5 +783,5 @@ def pull_by_ids(
     )
     with closing(_session(app, tokens, tenant_id)) as session:
         response = _query(session, select, f"looking up {len(remote_ids)} {entity.collection}")
-    rows = response.get(entity.collection) or []
-    return PulledPage(records=[(entity.remote_type, row) for row in rows], next=None)
+        rows, raw = _with_texts(session, entity, response)
+    return PulledPage(records=[(entity.remote_type, row) for row in rows], next=None, raw=raw)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.jsontext import decode
+from core.jsontext import decode, decode_with_items
 from integrations.errors import ProviderError
 from integrations.providers.base import AppCredentials, TokenSet
 from integrations.providers.remote import (
@@ -605,7 +605,8 @@ def _usage(headers: Mapping[str, str]) -> LimitUsage:
 
 def _get(
     app: AppCredentials, tokens: TokenSet, tenant_id: str, entity: RemoteEntity, action: str, **kwargs: Any
-) -> tuple[dict[str, Any], LimitUsage]:
+) -> tuple[dict[str, Any], list[tuple[Any, str]], LimitUsage]:
+    """The decoded answer, each record of the collection with its exact text, and the limit headers."""
     method = _METHODS[entity.collection]
     if "unitdp" in entity.options:
         kwargs.setdefault("unitdp", entity.options["unitdp"])
@@ -613,10 +614,10 @@ def _get(
         response = getattr(sdk.accounting(), method)(tenant_id, _preload_content=False, **kwargs)
         body = response.data
     try:
-        data = decode(body)
-    except ValueError:
+        data, items = decode_with_items(body.decode("utf-8"), (entity.collection,))
+    except (ValueError, UnicodeDecodeError):
         raise ProviderError(f"Xero answered {action} with a body that is not JSON.") from None
-    return data, _usage(response.headers)
+    return data, items, _usage(response.headers)
 
 
 def pull_page(
@@ -640,12 +641,15 @@ def pull_page(
             kwargs["if_modified_since"] = since.astimezone(UTC)
     if entity.options.get("include_archived"):
         kwargs["include_archived"] = True
-    data, usage = _get(
+    data, items, usage = _get(
         app, tokens, tenant_id, entity, f"listing {entity.collection} (page {page_number})", **kwargs
     )
-    rows = data.get(entity.collection) or []
     pagination = data.get("pagination") or {}
-    more = paged and len(rows) >= PAGE_SIZE
+    if "pageCount" in pagination:
+        # Xero counts the pages: no empty page is asked for when the records fill the last one exactly.
+        more = paged and page_number < int(pagination["pageCount"])
+    else:
+        more = paged and len(items) >= PAGE_SIZE
     if more:
         following: dict[str, Any] | None = {"entity": index, "page": page_number + 1}
     elif index + 1 < len(source.entities):
@@ -653,7 +657,8 @@ def pull_page(
     else:
         following = None
     return PulledPage(
-        records=[(entity.remote_type, row) for row in rows],
+        records=[(entity.remote_type, row) for row, _ in items],
+        raw=[text for _, text in items],
         next=following,
         total=pagination.get("itemCount") if page_number == 1 or pagination else None,
         usage=usage,
@@ -697,9 +702,10 @@ def pull_by_ids(
         kwargs["include_archived"] = True
     if entity.options.get("paged"):
         kwargs |= {"page": 1, "page_size": PAGE_SIZE}
-    data, usage = _get(app, tokens, tenant_id, entity, action, **kwargs)
+    _, items, usage = _get(app, tokens, tenant_id, entity, action, **kwargs)
     return PulledPage(
-        records=[(entity.remote_type, row) for row in data.get(entity.collection) or []],
+        records=[(entity.remote_type, row) for row, _ in items],
+        raw=[text for _, text in items],
         next=None,
         usage=usage,
     )
