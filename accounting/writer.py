@@ -53,7 +53,8 @@ class MirrorWriter:
         self.model = model
         self.alias = router.db_for_write(model)
         self.table = _Table(model)
-        self.update_columns = [model._meta.get_field(name).column for name in update_fields]
+        columns = {field.name: field.column for field in model._meta.concrete_fields}
+        self.update_columns = [columns[name] for name in update_fields]
         self.update_fields = list(update_fields)
         self._children: dict[type[models.Model], _Table] = {}
 

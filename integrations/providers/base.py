@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.conf import settings as django_settings
 from rest_framework import serializers
@@ -140,6 +140,33 @@ class ConnectionSettingsSerializer(StrictSerializer):
         return value
 
 
+class PullAdapter(Protocol):
+    """What a provider's pull module offers (a module satisfies this)."""
+
+    SOURCES: dict[str, FamilySource]
+
+    def pull_page(
+        self,
+        *,
+        app: AppCredentials,
+        tokens: TokenSet,
+        tenant_id: str,
+        source: FamilySource,
+        since: datetime | None,
+        token: dict[str, Any] | None,
+    ) -> PulledPage: ...
+
+    def pull_by_ids(
+        self,
+        *,
+        app: AppCredentials,
+        tokens: TokenSet,
+        tenant_id: str,
+        entity: RemoteEntity,
+        remote_ids: list[str],
+    ) -> PulledPage: ...
+
+
 class Provider:
     """One ledger. Subclasses live in their own package under `integrations/providers/` and register
     themselves with `integrations.providers.register`."""
@@ -160,6 +187,8 @@ class Provider:
     # Seconds before expiry at which an access token is refreshed rather than used.
     refresh_margin_seconds: ClassVar[int] = 300
     rate_limits: ClassVar[RateLimits]
+    # The provider's pull module (`integrations/providers/<ledger>/pull.py`): its declarations and paging.
+    puller: ClassVar[PullAdapter]
 
     # --- configuration ------------------------------------------------------------------------------
     def app_credentials(
@@ -226,7 +255,7 @@ class Provider:
     # --- pulling (the generic engine in accounting.pull drives these) --------------------------------
     def pull_sources(self) -> dict[str, FamilySource]:
         """How this ledger serves each entity family it has, keyed like `entity_keys`."""
-        raise NotImplementedError
+        return self.puller.SOURCES
 
     def pull_page(
         self,
@@ -241,7 +270,9 @@ class Provider:
         """One page of a pass over `source`: everything when `since` is None, else what changed after it
         (deletions included). `token` is the previous page's `next` (None for the first page). Makes one
         ledger call (or says how many in `api_calls`); raises only `integrations.errors` types."""
-        raise NotImplementedError
+        return self.puller.pull_page(
+            app=app, tokens=tokens, tenant_id=tenant_id, source=source, since=since, token=token
+        )
 
     def pull_by_ids(
         self,
@@ -254,6 +285,8 @@ class Provider:
     ) -> PulledPage:
         """The current payloads of these records (at most `ids_per_call`); ids absent from the answer are
         gone from the ledger. Used to confirm a record missing from a full pass before flagging it."""
-        raise NotImplementedError
+        return self.puller.pull_by_ids(
+            app=app, tokens=tokens, tenant_id=tenant_id, entity=entity, remote_ids=remote_ids
+        )
 
     ids_per_call: ClassVar[int] = 50

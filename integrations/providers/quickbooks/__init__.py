@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from contextlib import closing
-from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.preferences import Preferences
@@ -17,12 +16,12 @@ from integrations.providers.base import (
     CallbackParams,
     ConnectionSettingsSerializer,
     Provider,
+    PullAdapter,
     RateLimits,
     TenantInfo,
     TokenSet,
 )
 from integrations.providers.quickbooks import client, pull
-from integrations.providers.remote import FamilySource, PulledPage, RemoteEntity
 
 ENTITY_KEYS = (
     "accounts",
@@ -58,6 +57,7 @@ class QuickBooksProvider(Provider):
     # Per company (realm): 10 requests in flight, 500 a minute; no daily cap.
     rate_limits = RateLimits(concurrent=10, per_minute=500, per_day=None)
     # Ids in one `WHERE Id IN (...)` lookup.
+    puller: ClassVar[PullAdapter] = pull
     ids_per_call = 100
 
     def settings_defaults(self) -> dict[str, Any]:
@@ -121,33 +121,3 @@ class QuickBooksProvider(Provider):
     def tenant_read(self, *, app: AppCredentials, tokens: TokenSet, tenant_id: str) -> TenantInfo:
         # With the currency: a connection left pending at the callback is completed by this read.
         return self._company(app, tokens, tenant_id, with_currency=True)
-
-    def pull_sources(self) -> dict[str, FamilySource]:
-        return pull.SOURCES
-
-    def pull_page(
-        self,
-        *,
-        app: AppCredentials,
-        tokens: TokenSet,
-        tenant_id: str,
-        source: FamilySource,
-        since: datetime | None,
-        token: dict[str, Any] | None,
-    ) -> PulledPage:
-        return pull.pull_page(
-            app=app, tokens=tokens, tenant_id=tenant_id, source=source, since=since, token=token
-        )
-
-    def pull_by_ids(
-        self,
-        *,
-        app: AppCredentials,
-        tokens: TokenSet,
-        tenant_id: str,
-        entity: RemoteEntity,
-        remote_ids: list[str],
-    ) -> PulledPage:
-        return pull.pull_by_ids(
-            app=app, tokens=tokens, tenant_id=tenant_id, entity=entity, remote_ids=remote_ids
-        )

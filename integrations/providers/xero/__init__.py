@@ -4,7 +4,6 @@ connections by client credentials."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -18,11 +17,11 @@ from integrations.providers.base import (
     CallbackParams,
     ConnectionSettingsSerializer,
     Provider,
+    PullAdapter,
     RateLimits,
     TenantInfo,
     TokenSet,
 )
-from integrations.providers.remote import FamilySource, PulledPage, RemoteEntity
 from integrations.providers.xero import client, pull
 
 logger = logging.getLogger(__name__)
@@ -67,6 +66,7 @@ class XeroProvider(Provider):
     default_frequency_minutes: ClassVar[int] = 60
     # Per tenant and app (provider doc §4); the Starter tier's 1,000 a day is set per connection.
     rate_limits = RateLimits(concurrent=5, per_minute=60, per_day=5000)
+    puller: ClassVar[PullAdapter] = pull
     ids_per_call = 50
 
     def settings_defaults(self) -> dict[str, Any]:
@@ -185,33 +185,3 @@ class XeroProvider(Provider):
             # Already gone at Xero (404) is what we wanted.
             if exc.details.get("http_status") != 404:
                 raise
-
-    def pull_sources(self) -> dict[str, FamilySource]:
-        return pull.SOURCES
-
-    def pull_page(
-        self,
-        *,
-        app: AppCredentials,
-        tokens: TokenSet,
-        tenant_id: str,
-        source: FamilySource,
-        since: datetime | None,
-        token: dict[str, Any] | None,
-    ) -> PulledPage:
-        return pull.pull_page(
-            app=app, tokens=tokens, tenant_id=tenant_id, source=source, since=since, token=token
-        )
-
-    def pull_by_ids(
-        self,
-        *,
-        app: AppCredentials,
-        tokens: TokenSet,
-        tenant_id: str,
-        entity: RemoteEntity,
-        remote_ids: list[str],
-    ) -> PulledPage:
-        return pull.pull_by_ids(
-            app=app, tokens=tokens, tenant_id=tenant_id, entity=entity, remote_ids=remote_ids
-        )

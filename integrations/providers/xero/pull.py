@@ -141,6 +141,23 @@ LINE_FIELDS = {
 LINES = ChildMap(source=at("LineItems", []), fields=LINE_FIELDS)
 
 
+def _document_header(number_key: str) -> dict[str, Any]:
+    """The columns invoices, credit notes and purchase orders read alike."""
+    return {
+        "contact_remote_id": text_at("Contact.ContactID"),
+        "contact_name": text_at("Contact.Name"),
+        "number": text_at(number_key),
+        "reference": text_at("Reference"),
+        "issue_date": converted("Date", ms_date),
+        "currency": text_at("CurrencyCode"),
+        "exchange_rate": decimal_at("CurrencyRate"),
+        "tax_mode": text_at("LineAmountTypes"),
+        "subtotal": decimal_at("SubTotal"),
+        "total_tax": decimal_at("TotalTax"),
+        "total": decimal_at("Total", Decimal(0)),
+    }
+
+
 def _updated(record: Mapping[str, Any]) -> datetime | None:
     return ms_datetime(record.get("UpdatedDateUTC") or "")
 
@@ -399,20 +416,10 @@ SOURCES: dict[str, FamilySource] = {
                 "InvoiceID",
                 contact_remote_type="Contact",
                 fields={
+                    **_document_header("InvoiceNumber"),
                     "kind": mapped("Type", {"ACCREC": "sales", "ACCPAY": "purchase"}),
-                    "contact_remote_id": text_at("Contact.ContactID"),
-                    "contact_name": text_at("Contact.Name"),
-                    "number": text_at("InvoiceNumber"),
-                    "reference": text_at("Reference"),
-                    "issue_date": converted("Date", ms_date),
                     "due_date": converted("DueDate", ms_date),
                     "status": _document_status,
-                    "currency": text_at("CurrencyCode"),
-                    "exchange_rate": decimal_at("CurrencyRate"),
-                    "tax_mode": text_at("LineAmountTypes"),
-                    "subtotal": decimal_at("SubTotal"),
-                    "total_tax": decimal_at("TotalTax"),
-                    "total": decimal_at("Total", Decimal(0)),
                     "amount_due": decimal_at("AmountDue"),
                     "amount_paid": decimal_at("AmountPaid"),
                     "amount_credited": decimal_at("AmountCredited"),
@@ -433,19 +440,9 @@ SOURCES: dict[str, FamilySource] = {
                 "CreditNoteID",
                 contact_remote_type="Contact",
                 fields={
+                    **_document_header("CreditNoteNumber"),
                     "kind": mapped("Type", {"ACCRECCREDIT": "sales", "ACCPAYCREDIT": "purchase"}),
-                    "contact_remote_id": text_at("Contact.ContactID"),
-                    "contact_name": text_at("Contact.Name"),
-                    "number": text_at("CreditNoteNumber"),
-                    "reference": text_at("Reference"),
-                    "issue_date": converted("Date", ms_date),
                     "status": mapped("Status", DOCUMENT_STATUS, "draft"),
-                    "currency": text_at("CurrencyCode"),
-                    "exchange_rate": decimal_at("CurrencyRate"),
-                    "tax_mode": text_at("LineAmountTypes"),
-                    "subtotal": decimal_at("SubTotal"),
-                    "total_tax": decimal_at("TotalTax"),
-                    "total": decimal_at("Total", Decimal(0)),
                     "remaining_credit": decimal_at("RemainingCredit"),
                 },
                 children={
@@ -516,19 +513,9 @@ SOURCES: dict[str, FamilySource] = {
                 "PurchaseOrderID",
                 contact_remote_type="Contact",
                 fields={
-                    "contact_remote_id": text_at("Contact.ContactID"),
-                    "contact_name": text_at("Contact.Name"),
-                    "number": text_at("PurchaseOrderNumber"),
-                    "reference": text_at("Reference"),
-                    "issue_date": converted("Date", ms_date),
+                    **_document_header("PurchaseOrderNumber"),
                     "delivery_date": converted("DeliveryDate", ms_date),
                     "status": mapped("Status", DOCUMENT_STATUS, "draft"),
-                    "currency": text_at("CurrencyCode"),
-                    "exchange_rate": decimal_at("CurrencyRate"),
-                    "tax_mode": text_at("LineAmountTypes"),
-                    "subtotal": decimal_at("SubTotal"),
-                    "total_tax": decimal_at("TotalTax"),
-                    "total": decimal_at("Total", Decimal(0)),
                 },
                 children={"lines": LINES},
                 options={"paged": True, "by_ids": "single"},
