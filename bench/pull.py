@@ -258,12 +258,12 @@ def bench_token(ledger: Ledger, tenant: Any) -> str:
     )
     if ledger.sandbox == "xero":
         scopes = "accounting.transactions accounting.contacts accounting.settings"
-        grant = xero_tokens.grant_create(app=app, scopes=scopes, tenants=[tenant])
-        return str(xero_tokens.tokens_issue(grant=grant)["access_token"])
-    grant = qbo_tokens.grant_create(
+        xero_grant = xero_tokens.grant_create(app=app, scopes=scopes, tenants=[tenant])
+        return str(xero_tokens.tokens_issue(grant=xero_grant)["access_token"])
+    qbo_grant = qbo_tokens.grant_create(
         app=app, scopes="com.intuit.quickbooks.accounting", tenant=tenant, user_email="bench@example.com"
     )
-    return str(qbo_tokens.tokens_issue(grant=grant)["access_token"])
+    return str(qbo_tokens.tokens_issue(grant=qbo_grant)["access_token"])
 
 
 def _xero_get(root: str, token: str, tenant: Any, path: str, **params: Any) -> dict[str, Any]:

@@ -190,6 +190,7 @@ def test_a_worker_killed_mid_pass_is_restarted_and_the_mirror_ends_complete(
 
     # Nothing happens while the heartbeat is recent; past SYNC_STALE_SECONDS the run is restarted.
     assert sync_dispatch().restarted == 0
+    assert dead.heartbeat_at is not None
     later = dead.heartbeat_at + timedelta(seconds=settings.SYNC_STALE_SECONDS + 1)
     result = sync_dispatch(now=later)
     assert result.restarted == 1
