@@ -39,6 +39,7 @@ from integrations.choices import (
     ConnectionHealthChoices,
     ConnectionStatusChoices,
 )
+from integrations.dashboard import dashboard_get
 from integrations.filtersets import ConnectionFilterSet
 from integrations.models import Connection, ConnectionDeletion
 from integrations.providers import get_provider, providers
@@ -69,6 +70,7 @@ MAX_TESTS_AT_ONCE = 20
 
 CONFIRM_TEMPLATE = "admin/integrations/connection/confirm.html"
 CONNECT_TEMPLATE = "admin/integrations/connection/connect.html"
+DASHBOARD_TEMPLATE = "admin/integrations/dashboard.html"
 
 
 # --- Rendering helpers ------------------------------------------------------------------------------------
@@ -458,6 +460,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("connect/", wrap(self.connect_view), name=f"{info}_connect"),
+            path("dashboard/", wrap(self.dashboard_view), name=f"{info}_dashboard"),
             path("<path:object_id>/test/", wrap(self.test_view), name=f"{info}_test"),
             path("<path:object_id>/reconnect/", wrap(self.reconnect_view), name=f"{info}_reconnect"),
             path("<path:object_id>/disconnect/", wrap(self.disconnect_view), name=f"{info}_disconnect"),
@@ -482,6 +485,16 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
         return {**self.admin_site.each_context(request), "opts": self.opts, **extra}
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        """Every connection at a glance, with charts: the data of GET /api/v1/dashboard/."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # Imported here: the page's module reads this one's badge colours.
+        from integrations.admin_dashboard import dashboard_context
+
+        context = self._context(request, title="Dashboard", **dashboard_context(dashboard_get()))
+        return TemplateResponse(request, DASHBOARD_TEMPLATE, context)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -237,3 +237,102 @@ class SyncStateSerializer(serializers.ModelSerializer):
             "records",
         ]
         read_only_fields = fields
+
+
+# --- Dashboard (shapes of `integrations.dashboard.Dashboard`) ----------------------------------------------
+
+
+class RunCountsSerializer(serializers.Serializer):
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class DashboardFamilySerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    entity_label = serializers.CharField()
+    enabled = serializers.BooleanField()
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    state_reason = serializers.CharField(allow_blank=True)
+    records = serializers.IntegerField(help_text="Records the family's last run counted.")
+    running = serializers.BooleanField()
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    last_failure_at = serializers.DateTimeField(allow_null=True)
+    next_run_at = serializers.DateTimeField(allow_null=True)
+
+
+class QuotaSerializer(serializers.Serializer):
+    day_limit = serializers.IntegerField(allow_null=True, help_text="None: the ledger has no day limit.")
+    used = serializers.IntegerField(help_text="Calls made in the last 24 hours, as counted here.")
+    remaining = serializers.IntegerField(allow_null=True)
+    remaining_source = serializers.ChoiceField(
+        choices=["ledger", "counted", ""],
+        help_text="Where `remaining` comes from: the ledger's own figure, or the limit minus `used`.",
+    )
+    percent_used = serializers.IntegerField(allow_null=True)
+    blocked_until = serializers.DateTimeField(allow_null=True)
+    blocked_reason = serializers.CharField(allow_blank=True)
+
+
+class DashboardConnectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    provider = serializers.CharField()
+    provider_label = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    health = serializers.CharField()
+    health_label = serializers.CharField()
+    health_checked_at = serializers.DateTimeField(allow_null=True)
+    health_latency_ms = serializers.IntegerField(allow_null=True)
+    health_error = serializers.CharField(allow_blank=True)
+    records = serializers.IntegerField(help_text="Mirrored records over all families.")
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    last_failure_at = serializers.DateTimeField(allow_null=True)
+    families = DashboardFamilySerializer(many=True)
+    quota = QuotaSerializer()
+    runs_last_hour = RunCountsSerializer()
+    runs_last_day = RunCountsSerializer()
+    runs_active = serializers.IntegerField(help_text="Runs queued, running or waiting for the rate limit.")
+
+
+class HourRunsSerializer(serializers.Serializer):
+    hour = serializers.DateTimeField(help_text="Start of the hour (UTC).")
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class FamilyRecordsSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    entity_label = serializers.CharField()
+    records = serializers.IntegerField()
+
+
+class QueueStatusSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    broker = serializers.CharField(allow_blank=True)
+    depth = serializers.IntegerField(allow_null=True, help_text="Tasks waiting for a worker.")
+    clusters = serializers.IntegerField(allow_null=True)
+    workers = serializers.IntegerField(allow_null=True)
+    latency_ms = serializers.FloatField()
+    error = serializers.CharField(allow_blank=True)
+
+
+class DatabaseStatusSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    vendor = serializers.CharField(allow_blank=True)
+    latency_ms = serializers.FloatField(help_text="Time of a `SELECT 1`.")
+    error = serializers.CharField(allow_blank=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    generated_at = serializers.DateTimeField()
+    records = serializers.IntegerField(help_text="Mirrored records over all connections.")
+    runs_last_hour = RunCountsSerializer()
+    runs_last_day = RunCountsSerializer()
+    runs_active = serializers.IntegerField()
+    queue = QueueStatusSerializer()
+    database = DatabaseStatusSerializer()
+    connections = DashboardConnectionSerializer(many=True)
+    runs_per_hour = HourRunsSerializer(many=True, help_text="The last 24 hours, oldest first.")
+    records_by_family = FamilyRecordsSerializer(many=True)

@@ -9,7 +9,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from core.api.permissions import IsStaff
 from core.api.viewsets import BaseGenericViewSet, BaseReadOnlyModelViewSet
 from core.errors import InvalidInput
 from integrations import services, sync
@@ -20,12 +22,14 @@ from integrations.api.serializers import (
     ConnectionSerializer,
     ConnectionUpdateSerializer,
     CustomConnectionSerializer,
+    DashboardSerializer,
     HealthResultSerializer,
     ReconnectSerializer,
     SyncRequestSerializer,
     SyncRunSerializer,
     SyncStateSerializer,
 )
+from integrations.dashboard import dashboard_get
 from integrations.filtersets import ConnectionDeletionFilterSet, ConnectionFilterSet, SyncRunFilterSet
 from integrations.models import Connection, ConnectionDeletion, SyncRun, SyncState
 from integrations.views import oauth_redirect_uri, return_url_allowed
@@ -182,3 +186,15 @@ class ConnectionDeletionViewSet(BaseReadOnlyModelViewSet):
     filterset_class = ConnectionDeletionFilterSet
     ordering_fields = ["requested_at", "status"]
     ordering = ("-requested_at", "-pk")
+
+
+class DashboardView(APIView):
+    """Every connection at a glance: per-family sync state and records, health, today's API quota, runs
+    of the last hour and day; the task queue's depth and the database's latency; runs per hour over the
+    last 24 hours and records by family, for charts."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses=DashboardSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(DashboardSerializer(dashboard_get()).data)
