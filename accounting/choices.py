@@ -66,3 +66,15 @@ class AllocationTargetChoices(models.TextChoices):
     CREDIT_NOTE = "credit_note", "Credit note"
     PAYMENT = "payment", "Payment"
     OTHER = "other", "Other"
+
+
+class ExportFormatChoices(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (XLSX)"
+
+
+class ExportJobStatusChoices(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

@@ -28,6 +28,16 @@ class Family:
     children: tuple[Child, ...] = ()
     # Documents point at a contact; the engine links them as contacts arrive.
     has_contact: bool = False
+    # What a book-keeper scans a list by, in order (API list and export columns, admin list columns).
+    columns: tuple[str, ...] = ()
+    # Free-text search (`?q=`) looks in these.
+    search_fields: tuple[str, ...] = ()
+    # The document date (date ranges, by-month statistics, the admin's date hierarchy).
+    date_field: str = ""
+    # The money column totals and statistics add up, the amount still owed, and when it falls due.
+    amount_field: str = ""
+    due_amount_field: str = ""
+    due_date_field: str = ""
 
     @property
     def has_status(self) -> bool:
@@ -41,24 +51,78 @@ def _lines(model: type[models.Model], parent: str) -> Child:
 FAMILIES: dict[str, Family] = {
     family.key: family
     for family in (
-        Family("accounts", "Accounts", mirror.Account),
-        Family("tax_rates", "Tax rates", mirror.TaxRate),
-        Family("tax_codes", "Tax codes", mirror.TaxCode),
+        Family(
+            "accounts",
+            "Accounts",
+            mirror.Account,
+            columns=("code", "name", "account_type", "classification", "status", "currency", "tax_code"),
+            search_fields=("code", "name", "description"),
+        ),
+        Family(
+            "tax_rates",
+            "Tax rates",
+            mirror.TaxRate,
+            columns=("code", "name", "rate", "status", "report_tax_type"),
+            search_fields=("code", "name"),
+        ),
+        Family(
+            "tax_codes",
+            "Tax codes",
+            mirror.TaxCode,
+            columns=("code", "name", "description", "status", "taxable"),
+            search_fields=("code", "name", "description"),
+        ),
         Family(
             "tracking_categories",
             "Tracking categories",
             mirror.TrackingCategory,
             (Child("options", mirror.TrackingOption, "category"),),
+            columns=("kind", "name", "full_name", "status"),
+            search_fields=("name", "full_name"),
         ),
-        Family("contact_groups", "Contact groups", mirror.ContactGroup),
-        Family("contacts", "Contacts", mirror.Contact),
-        Family("items", "Items", mirror.Item),
+        Family(
+            "contact_groups",
+            "Contact groups",
+            mirror.ContactGroup,
+            columns=("name", "status"),
+            search_fields=("name",),
+        ),
+        Family(
+            "contacts",
+            "Contacts",
+            mirror.Contact,
+            columns=("name", "email", "phone", "is_customer", "is_supplier", "status", "currency", "balance"),
+            search_fields=("name", "company_name", "email", "account_number", "tax_number"),
+        ),
+        Family(
+            "items",
+            "Items",
+            mirror.Item,
+            columns=("code", "name", "item_type", "status", "sales_unit_price", "purchase_unit_price"),
+            search_fields=("code", "name", "description"),
+        ),
         Family(
             "invoices",
             "Invoices and bills",
             mirror.Invoice,
             (_lines(mirror.InvoiceLine, "invoice"),),
             has_contact=True,
+            columns=(
+                "number",
+                "kind",
+                "contact_name",
+                "issue_date",
+                "due_date",
+                "status",
+                "currency",
+                "total",
+                "amount_due",
+            ),
+            search_fields=("number", "reference", "contact_name"),
+            date_field="issue_date",
+            amount_field="total",
+            due_amount_field="amount_due",
+            due_date_field="due_date",
         ),
         Family(
             "credit_notes",
@@ -69,6 +133,20 @@ FAMILIES: dict[str, Family] = {
                 Child("allocations", mirror.CreditNoteAllocation, "credit_note"),
             ),
             has_contact=True,
+            columns=(
+                "number",
+                "kind",
+                "contact_name",
+                "issue_date",
+                "status",
+                "currency",
+                "total",
+                "remaining_credit",
+            ),
+            search_fields=("number", "reference", "contact_name"),
+            date_field="issue_date",
+            amount_field="total",
+            due_amount_field="remaining_credit",
         ),
         Family(
             "payments",
@@ -76,6 +154,10 @@ FAMILIES: dict[str, Family] = {
             mirror.Payment,
             (Child("allocations", mirror.PaymentAllocation, "payment"),),
             has_contact=True,
+            columns=("issue_date", "kind", "contact_name", "reference", "status", "currency", "amount"),
+            search_fields=("reference", "contact_name"),
+            date_field="issue_date",
+            amount_field="amount",
         ),
         Family(
             "purchase_orders",
@@ -83,11 +165,64 @@ FAMILIES: dict[str, Family] = {
             mirror.PurchaseOrder,
             (_lines(mirror.PurchaseOrderLine, "purchase_order"),),
             has_contact=True,
+            columns=("number", "contact_name", "issue_date", "delivery_date", "status", "currency", "total"),
+            search_fields=("number", "reference", "contact_name"),
+            date_field="issue_date",
+            amount_field="total",
         ),
-        Family("journals", "Journals", mirror.Journal, (_lines(mirror.JournalLine, "journal"),)),
+        Family(
+            "journals",
+            "Journals",
+            mirror.Journal,
+            (_lines(mirror.JournalLine, "journal"),),
+            columns=("number", "issue_date", "narration", "status", "total"),
+            search_fields=("number", "narration"),
+            date_field="issue_date",
+            amount_field="total",
+        ),
     )
 }
 
 
 def family_get(key: str) -> Family:
     return FAMILIES[key]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One entity type as API clients and staff see it: a family, or the part of one a scope selects
+    (customers and suppliers are contacts; invoices and bills are invoices of either kind)."""
+
+    key: str
+    family: Family
+    label: str
+    scope: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def path(self) -> str:
+        return self.key.replace("_", "-")
+
+
+def _endpoint(key: str, family: str, label: str, **scope: object) -> Endpoint:
+    return Endpoint(key, FAMILIES[family], label, tuple(scope.items()))
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    endpoint.key: endpoint
+    for endpoint in (
+        _endpoint("accounts", "accounts", "Accounts"),
+        _endpoint("customers", "contacts", "Customers", is_customer=True),
+        _endpoint("suppliers", "contacts", "Suppliers", is_supplier=True),
+        _endpoint("contact_groups", "contact_groups", "Contact groups"),
+        _endpoint("invoices", "invoices", "Sales invoices", kind="sales"),
+        _endpoint("bills", "invoices", "Bills", kind="purchase"),
+        _endpoint("credit_notes", "credit_notes", "Credit notes"),
+        _endpoint("items", "items", "Items"),
+        _endpoint("journals", "journals", "Journals"),
+        _endpoint("payments", "payments", "Payments"),
+        _endpoint("purchase_orders", "purchase_orders", "Purchase orders"),
+        _endpoint("tax_rates", "tax_rates", "Tax rates"),
+        _endpoint("tax_codes", "tax_codes", "Tax codes"),
+        _endpoint("tracking_categories", "tracking_categories", "Tracking categories"),
+    )
+}

@@ -11,6 +11,7 @@ from core.views import healthz
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("accounting.api.urls")),
 ]
 
 urlpatterns = [

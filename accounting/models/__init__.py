@@ -15,6 +15,7 @@ from accounting.models.documents import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
+from accounting.models.exports import ExportJob
 from accounting.models.reference import (
     Account,
     ContactGroup,
@@ -32,6 +33,7 @@ __all__ = [
     "CreditNote",
     "CreditNoteAllocation",
     "CreditNoteLine",
+    "ExportJob",
     "Invoice",
     "InvoiceLine",
     "Item",

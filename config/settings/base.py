@@ -190,6 +190,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The mirror's shared vocabularies, named once in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RecordStatusEnum": "accounting.choices.RecordStatusChoices",
+        "DocumentStatusEnum": "accounting.choices.DocumentStatusChoices",
+        "DocumentKindEnum": "accounting.choices.DocumentKindChoices",
+        "PaymentKindEnum": "accounting.choices.PaymentKindChoices",
+        "TrackingKindEnum": "accounting.choices.TrackingKindChoices",
+        "ItemTypeEnum": "accounting.choices.ItemTypeChoices",
+        "AccountClassificationEnum": "accounting.choices.AccountClassificationChoices",
+        "AllocationTargetEnum": "accounting.choices.AllocationTargetChoices",
+        # Background jobs (exports, connection deletions) share these states.
+        "JobStatusEnum": "accounting.choices.ExportJobStatusChoices",
+    },
 }
 
 # --- The ledgers: where each one lives is deployment configuration -------------------------------------
@@ -238,6 +251,14 @@ SYNC_MAX_RETRIES = env_int("SYNC_MAX_RETRIES", 5)
 SYNC_RETRY_BASE_SECONDS = float(env_str("SYNC_RETRY_BASE_SECONDS", "1"))
 # Rate-limit windows are divided by this (tests against a sandbox whose clock runs faster); 1 in production.
 RATE_LIMIT_TIME_SCALE = float(env_str("RATE_LIMIT_TIME_SCALE", "1"))
+
+# --- Exports of entity lists -------------------------------------------------------------------------
+# A filtered list of more rows than this is exported in the background (202 and an export to follow).
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 10000)
+# Where background exports write their files.
+EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
+# Hours a background export's file stays downloadable; an hourly task deletes it after that.
+EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)
 
 # --- The sandbox: local emulators of both ledgers, mounted under /sandbox/ when enabled ----------------
 LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", False)

@@ -1,0 +1,45 @@
+"""Page numbers by default; a cursor for walking very large tables (`?cursor=` or `?paginate=cursor`),
+which never counts the table and stays fast however deep it goes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import pagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.pagination import PageNumberPagination
+
+
+class MirrorCursorPagination(pagination.CursorPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = ("-pk",)
+
+
+class HybridPagination(PageNumberPagination):
+    cursor_query_param = "cursor"
+    mode_query_param = "paginate"
+
+    def __init__(self) -> None:
+        self.cursor_paginator: MirrorCursorPagination | None = None
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> Any:
+        if (
+            self.cursor_query_param in request.query_params
+            or request.query_params.get(self.mode_query_param) == "cursor"
+        ):
+            self.cursor_paginator = MirrorCursorPagination()
+            return self.cursor_paginator.paginate_queryset(queryset, request, view)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        if self.cursor_paginator is not None:
+            return self.cursor_paginator.get_paginated_response(data)
+        return super().get_paginated_response(data)

@@ -1,0 +1,132 @@
+"""Shapes of the entity API, made from each family's model: every normalised column, the sync facts,
+the child rows on a detail, and the raw payload when asked for. Amounts are decimal strings."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+
+from accounting.families import Family
+from accounting.models import PaymentAllocation
+
+# Engine bookkeeping that is no client's business.
+HIDDEN = frozenset({"raw", "content_hash", "seen_run_id", "link_content_type", "link_object_id"})
+
+
+def record_fields(family: Family) -> list[str]:
+    return [f.name for f in family.model._meta.concrete_fields if f.name not in HIDDEN]
+
+
+class MirrorSerializer(serializers.ModelSerializer):
+    provider = serializers.CharField(source="connection.provider", read_only=True)
+    linked = serializers.SerializerMethodField()
+
+    def get_linked(self, obj: Any) -> bool:
+        return bool(obj.link_object_id)
+
+
+class ContactSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    remote_type = serializers.CharField()
+    remote_id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PaymentAppliedSerializer(serializers.ModelSerializer):
+    """A payment's share applied to this document."""
+
+    payment_id = serializers.IntegerField(source="payment.pk")
+    payment_remote_id = serializers.CharField(source="payment.remote_id")
+    date = serializers.DateField(source="payment.issue_date")
+    status = serializers.CharField(source="payment.status")
+
+    class Meta:
+        model = PaymentAllocation
+        fields = ["payment_id", "payment_remote_id", "date", "status", "amount"]
+
+
+def _child_serializer(model: type[models.Model], parent_field: str) -> type[serializers.ModelSerializer]:
+    meta = type(
+        "Meta",
+        (),
+        {"model": model, "exclude": ["id", parent_field]},
+    )
+    return type(
+        f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta, "__module__": __name__}
+    )
+
+
+@functools.cache
+def serializers_for(family: Family) -> tuple[type[MirrorSerializer], type[MirrorSerializer]]:
+    """The list serializer and the detail serializer of a family (one pair per family, shared by its
+    entity types: invoices and bills are one shape)."""
+    fields = ["id", "provider", *record_fields(family), "linked"]
+    name = family.model.__name__
+    list_meta = type("Meta", (), {"model": family.model, "fields": fields, "read_only_fields": fields})
+    list_class = type(f"{name}Serializer", (MirrorSerializer,), {"Meta": list_meta, "__module__": __name__})
+
+    attributes: dict[str, Any] = {}
+    detail_fields = list(fields)
+    for child in family.children:
+        attributes[child.key] = _child_serializer(child.model, child.parent_field)(many=True, read_only=True)
+        detail_fields.append(child.key)
+    if family.has_contact:
+        attributes["contact_summary"] = serializers.SerializerMethodField()
+        detail_fields.append("contact_summary")
+
+        def get_contact_summary(self: Any, obj: Any) -> dict[str, Any] | None:
+            contact = obj.contact
+            if contact is None:
+                return None
+            return {
+                "id": contact.pk,
+                "remote_type": contact.remote_type,
+                "remote_id": contact.remote_id,
+                "name": contact.name,
+            }
+
+        attributes["get_contact_summary"] = get_contact_summary
+    if family.due_amount_field:
+        attributes["payments"] = serializers.SerializerMethodField()
+        detail_fields.append("payments")
+
+        def get_payments(self: Any, obj: Any) -> list[dict[str, Any]]:
+            applied = self.context.get("payments", {}).get(obj.remote_id, [])
+            return PaymentAppliedSerializer(applied, many=True).data  # type: ignore[return-value]
+
+        attributes["get_payments"] = get_payments
+    attributes["raw"] = serializers.SerializerMethodField()
+    detail_fields.append("raw")
+
+    def get_raw(self: Any, obj: Any) -> Any:
+        return obj.raw if self.context.get("include_raw") else None
+
+    attributes["get_raw"] = get_raw
+    detail_meta = type(
+        "Meta", (), {"model": family.model, "fields": detail_fields, "read_only_fields": detail_fields}
+    )
+    attributes["Meta"] = detail_meta
+    attributes["__module__"] = __name__
+    detail_class = type(f"{name}DetailSerializer", (list_class,), attributes)
+    return list_class, detail_class
+
+
+class IdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=1000,
+        help_text="Record ids (at most 1,000).",
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Records changed or deleted.")
+
+
+class FamilyRefreshSerializer(serializers.Serializer):
+    connection = serializers.IntegerField(min_value=1)
+    full_sync = serializers.BooleanField(default=False)

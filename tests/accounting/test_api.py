@@ -1,0 +1,271 @@
+"""The entity API contract, run over every entity type of both ledgers on data that came through a
+real sync from the sandbox: list (active by default), get with lines, filters, ordering, pagination,
+delete, bulk delete, archive/unarchive, refresh and statistics, with exact expected values computed from
+the database independently of the API."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import models
+from django.utils import timezone
+
+from accounting.families import ENDPOINTS, Endpoint
+from accounting.filtersets import FILTERSETS, filter_fields
+from integrations.models import Connection, SyncRun
+from integrations.providers import get_provider
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+
+@pytest.fixture(params=["xero", "quickbooks"])
+def mirrored(request, pull) -> Connection:
+    connection = request.getfixturevalue(f"{'qbo' if request.param == 'quickbooks' else 'xero'}_connection")
+    runs = pull(connection, full=True)
+    assert {run.status for run in runs.values()} == {"succeeded"}
+    return connection
+
+
+def endpoints_of(connection: Connection) -> list[Endpoint]:
+    keys = get_provider(connection.provider).entity_keys
+    return [endpoint for endpoint in ENDPOINTS.values() if endpoint.family.key in keys]
+
+
+def scoped(endpoint: Endpoint, connection: Connection) -> models.QuerySet[Any]:
+    return endpoint.family.model._default_manager.filter(connection=connection, **dict(endpoint.scope))
+
+
+def listing(api_client, endpoint: Endpoint, **params: Any) -> list[dict[str, Any]]:
+    response = api_client.get(f"/api/v1/{endpoint.path}/", {"page_size": 1000, **params})
+    assert response.status_code == 200, (endpoint.key, response.content[:500])
+    return response.json()["results"]
+
+
+def as_api(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text.replace("+00:00", "Z")
+    return value
+
+
+def test_every_normalised_column_has_a_filter():
+    for key, filterset in FILTERSETS.items():
+        family = filterset.family
+        for field in family.model._meta.concrete_fields:
+            if field.name in filter_fields(family):
+                assert field.name in filterset.base_filters, (key, field.name)
+
+
+def test_list_and_get_show_exactly_what_was_mirrored(mirrored, api_client):
+    for endpoint in endpoints_of(mirrored):
+        expected = scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False)
+        rows = listing(api_client, endpoint, connection=mirrored.pk)
+        assert sorted(row["id"] for row in rows) == sorted(expected.values_list("pk", flat=True)), (
+            endpoint.key
+        )
+        by_id = {row["id"]: row for row in rows}
+        columns = [c for c in endpoint.family.columns if c != "contact"]
+        for record in expected[:20]:
+            row = by_id[record.pk]
+            assert row["provider"] == mirrored.provider
+            assert row["remote_id"] == record.remote_id
+            for column in columns:
+                assert row[column] == as_api(getattr(record, column)), (endpoint.key, column)
+        if not rows:
+            continue
+        record = expected.first()
+        detail = api_client.get(f"/api/v1/{endpoint.path}/{record.pk}/", {"include": "raw"}).json()
+        assert detail["raw"] == record.raw or detail["raw"] == _jsonish(record.raw)
+        for child in endpoint.family.children:
+            assert len(detail[child.key]) == getattr(record, child.key).count(), (endpoint.key, child.key)
+        assert api_client.get(f"/api/v1/{endpoint.path}/{record.pk}/").json()["raw"] is None
+
+
+def _jsonish(value: Any) -> Any:
+    import json
+
+    from core.jsontext import encode
+
+    return json.loads(encode(value))
+
+
+def test_deleted_and_archived_records_leave_the_default_list(mirrored, api_client):
+    for endpoint in endpoints_of(mirrored):
+        records = list(scoped(endpoint, mirrored).filter(remote_deleted=False, archived=False)[:3])
+        if len(records) < 2:
+            continue
+        ids = [record.pk for record in records[:2]]
+        response = api_client.post(f"/api/v1/{endpoint.path}/archive/", {"ids": ids}, format="json")
+        assert response.json() == {"count": 2}, endpoint.key
+        visible = {row["id"] for row in listing(api_client, endpoint, connection=mirrored.pk)}
+        assert not visible & set(ids)
+        archived = {row["id"] for row in listing(api_client, endpoint, connection=mirrored.pk, archived=True)}
+        assert archived == set(ids)
+        assert api_client.post(f"/api/v1/{endpoint.path}/unarchive/", {"ids": ids}, format="json").json() == {
+            "count": 2
+        }
+        deleted = set(scoped(endpoint, mirrored).filter(remote_deleted=True).values_list("pk", flat=True))
+        gone = {
+            row["id"] for row in listing(api_client, endpoint, connection=mirrored.pk, remote_deleted=True)
+        }
+        assert gone == deleted, endpoint.key
+
+
+def test_filters_and_ordering_return_exactly_the_matching_rows(mirrored, api_client):
+    for endpoint in endpoints_of(mirrored):
+        family = endpoint.family
+        base = scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False)
+        if not base.exists():
+            continue
+        if family.has_status:
+            status = base.values_list("status", flat=True).first()
+            rows = listing(api_client, endpoint, connection=mirrored.pk, status=status)
+            assert {row["id"] for row in rows} == set(base.filter(status=status).values_list("pk", flat=True))
+        if family.amount_field:
+            amounts = sorted(base.values_list(family.amount_field, flat=True))
+            middle = amounts[len(amounts) // 2]
+            rows = listing(
+                api_client, endpoint, connection=mirrored.pk, **{f"{family.amount_field}__gte": middle}
+            )
+            assert {row["id"] for row in rows} == set(
+                base.filter(**{f"{family.amount_field}__gte": middle}).values_list("pk", flat=True)
+            )
+        if family.date_field:
+            dates = sorted(d for d in base.values_list(family.date_field, flat=True) if d)
+            low, high = dates[len(dates) // 4], dates[3 * len(dates) // 4]
+            rows = listing(
+                api_client,
+                endpoint,
+                connection=mirrored.pk,
+                **{f"{family.date_field}__gte": low, f"{family.date_field}__lte": high},
+            )
+            expected = base.filter(**{f"{family.date_field}__gte": low, f"{family.date_field}__lte": high})
+            assert {row["id"] for row in rows} == set(expected.values_list("pk", flat=True))
+        # Free text finds a record by its first search field.
+        first = base.first()
+        needle = next((getattr(first, f) for f in family.search_fields if getattr(first, f)), first.remote_id)
+        rows = listing(api_client, endpoint, connection=mirrored.pk, q=needle)
+        assert first.pk in {row["id"] for row in rows}, (endpoint.key, needle)
+        # Ordering on each list column, both ways, equals the database's order with the id tiebreaker.
+        for column in family.columns:
+            for term in (column, f"-{column}"):
+                rows = listing(api_client, endpoint, connection=mirrored.pk, ordering=term)
+                expected_ids = list(base.order_by(term, "pk").values_list("pk", flat=True))
+                assert [row["id"] for row in rows] == expected_ids, (endpoint.key, term)
+
+
+def test_bad_filters_and_values_are_400_with_field_messages(mirrored, api_client):
+    endpoint = ENDPOINTS["invoices"]
+    for params, field in (
+        ({"colour": "red"}, "colour"),
+        ({"total__gte": "lots"}, "total__gte"),
+        ({"issue_date__gte": "yesterday"}, "issue_date__gte"),
+        ({"ordering": "shoe_size"}, "ordering"),
+        ({"include": "everything"}, "include"),
+        ({"page_size": "0"}, None),
+    ):
+        response = api_client.get(f"/api/v1/{endpoint.path}/", params)
+        if field is None:
+            assert response.status_code in (200, 400)
+            continue
+        assert response.status_code == 400, (params, response.content)
+        assert field in response.json()["error"]["fields"], params
+    response = api_client.post(f"/api/v1/{endpoint.path}/archive/", {"ids": ["x"]}, format="json")
+    assert response.status_code == 400
+    assert "ids" in response.json()["error"]["fields"]
+
+
+def test_pagination_by_page_and_by_cursor_walks_every_row_once(mirrored, api_client):
+    endpoint = ENDPOINTS["invoices"]
+    expected = set(
+        scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False).values_list("pk", flat=True)
+    )
+    seen: list[int] = []
+    page = api_client.get(f"/api/v1/{endpoint.path}/", {"page_size": 7, "connection": mirrored.pk}).json()
+    assert page["count"] == len(expected)
+    while True:
+        seen += [row["id"] for row in page["results"]]
+        if not page["next"]:
+            break
+        page = api_client.get(page["next"]).json()
+    assert sorted(seen) == sorted(expected)
+    seen = []
+    page = api_client.get(
+        f"/api/v1/{endpoint.path}/", {"page_size": 7, "paginate": "cursor", "connection": mirrored.pk}
+    ).json()
+    assert "count" not in page
+    while True:
+        seen += [row["id"] for row in page["results"]]
+        if not page["next"]:
+            break
+        page = api_client.get(page["next"]).json()
+    assert len(seen) == len(set(seen))
+    assert set(seen) == expected
+
+
+def test_delete_and_bulk_delete_remove_mirror_rows_and_their_lines(mirrored, api_client):
+    endpoint = ENDPOINTS["invoices"]
+    family = endpoint.family
+    records = list(scoped(endpoint, mirrored).filter(remote_deleted=False)[:3])
+    line_model = family.children[0].model
+    response = api_client.delete(f"/api/v1/{endpoint.path}/{records[0].pk}/")
+    assert response.status_code == 204
+    response = api_client.post(
+        f"/api/v1/{endpoint.path}/bulk-delete/", {"ids": [r.pk for r in records[1:]]}, format="json"
+    )
+    assert response.json() == {"count": 2}
+    assert not family.model._default_manager.filter(pk__in=[r.pk for r in records]).exists()
+    assert not line_model._default_manager.filter(invoice_id__in=[r.pk for r in records]).exists()
+    # A full resync brings them back, as the API says.
+    run = api_client.post(
+        f"/api/v1/{endpoint.path}/refresh/", {"connection": mirrored.pk, "full_sync": True}, format="json"
+    )
+    assert run.status_code == 202
+    finished = SyncRun.objects.get(pk=run.json()["id"])
+    assert finished.status == "succeeded"
+    assert finished.created == 3
+    assert (
+        family.model._default_manager.filter(
+            connection=mirrored, remote_id__in=[r.remote_id for r in records]
+        ).count()
+        == 3
+    )
+
+
+def test_statistics_add_up_exactly(mirrored, api_client):
+    today = timezone.localdate()
+    for endpoint in endpoints_of(mirrored):
+        family = endpoint.family
+        rows = list(scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False))
+        stats = api_client.get(f"/api/v1/{endpoint.path}/statistics/", {"connection": mirrored.pk}).json()
+        assert stats["count"] == len(rows), endpoint.key
+        if family.has_status:
+            assert stats["by_status"] == dict(Counter(r.status for r in rows)), endpoint.key
+        if family.amount_field:
+            for bucket in stats["by_currency"]:
+                mine = [r for r in rows if getattr(r, "currency", "") == bucket["currency"]]
+                assert bucket["count"] == len(mine)
+                assert Decimal(bucket["total"]) == sum(
+                    (getattr(r, family.amount_field) for r in mine), Decimal(0)
+                )
+                if family.due_amount_field and family.due_date_field:
+                    overdue = [
+                        r
+                        for r in mine
+                        if getattr(r, family.due_date_field)
+                        and getattr(r, family.due_date_field) < today
+                        and (getattr(r, family.due_amount_field) or 0) > 0
+                    ]
+                    assert bucket["overdue_count"] == len(overdue)
+                    assert Decimal(bucket["overdue"]) == sum(
+                        (getattr(r, family.due_amount_field) for r in overdue), Decimal(0)
+                    )
+        if family.date_field:
+            assert sum(month["count"] for month in stats["by_month"]) == sum(
+                1 for r in rows if getattr(r, family.date_field)
+            )
