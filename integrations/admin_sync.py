@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -31,6 +32,12 @@ STATE_COLOURS: dict[str, str] = {
     SyncStateChoices.PAUSED: "orange",
     SyncStateChoices.DISABLED: "grey",
 }
+# Runs whose progress still moves; a page showing one reloads itself every REFRESH_SECONDS (a meta refresh in
+# templates/admin/integrations/syncrun/: no script, nothing to load).
+LIVE_STATUSES = frozenset(
+    {SyncRunStatusChoices.QUEUED, SyncRunStatusChoices.RUNNING, SyncRunStatusChoices.WAITING}
+)
+REFRESH_SECONDS = 5
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -71,6 +78,30 @@ class SyncRunAdmin(_ReadOnly):
     show_full_result_count = False
     readonly_fields = ["log_pretty"]
     exclude = ["log"]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            runs = context["cl"].result_list
+            context["refresh_seconds"] = (
+                REFRESH_SECONDS if any(r.status in LIVE_STATUSES for r in runs) else 0
+            )
+        return response
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: SyncRun | None = None,
+    ) -> HttpResponse:
+        context["refresh_seconds"] = REFRESH_SECONDS if obj is not None and obj.status in LIVE_STATUSES else 0
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: SyncRun) -> SafeString:

@@ -215,6 +215,15 @@ class Provider:
         """The organisation's home in the ledger's web UI."""
         return ""
 
+    def record_link(
+        self, *, short_code: str, tenant_id: str, remote_type: str, remote_id: str, kind: str = ""
+    ) -> str:
+        """The page of one mirrored record in the ledger's web UI (`remote_type` is the ledger's own
+        entity name; `kind` the mirror's side of the books, for ledgers that file sales and purchase
+        documents under different pages). Where the ledger has no page for the record: the organisation's
+        home; "" when not even that is known."""
+        return self.deep_link(short_code=short_code, tenant_id=tenant_id)
+
     # --- OAuth ----------------------------------------------------------------------------------------
     def authorize_url(self, *, app: AppCredentials, state: str, code_challenge: str) -> str:
         raise NotImplementedError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.preferences import Preferences
@@ -36,6 +37,27 @@ ENTITY_KEYS = (
     "purchase_orders",
     "journals",
 )
+
+WEB_APP_URL = "https://app.qbo.intuit.com/app"
+# Remote entity → (page of the QuickBooks web app, the query parameter naming the record, "" for a list).
+RECORD_PAGES: dict[str, tuple[str, str]] = {
+    "Invoice": ("invoice", "txnId"),
+    "Bill": ("bill", "txnId"),
+    "CreditMemo": ("creditmemo", "txnId"),
+    "VendorCredit": ("vendorcredit", "txnId"),
+    "Payment": ("recvpayment", "txnId"),
+    "BillPayment": ("billpayment", "txnId"),
+    "PurchaseOrder": ("purchaseorder", "txnId"),
+    "JournalEntry": ("journal", "txnId"),
+    "Customer": ("customerdetail", "nameId"),
+    "Vendor": ("vendordetail", "nameId"),
+    "Account": ("register", "accountId"),
+    "Item": ("items", ""),
+    "TaxRate": ("salestax", ""),
+    "TaxCode": ("salestax", ""),
+    "Class": ("class", ""),
+    "Department": ("departments", ""),
+}
 
 
 class QuickBooksSettingsSerializer(ConnectionSettingsSerializer):
@@ -70,7 +92,22 @@ class QuickBooksProvider(Provider):
         }
 
     def deep_link(self, *, short_code: str, tenant_id: str) -> str:
-        return "https://app.qbo.intuit.com/app/homepage"
+        return f"{WEB_APP_URL}/homepage"
+
+    def record_link(
+        self, *, short_code: str, tenant_id: str, remote_type: str, remote_id: str, kind: str = ""
+    ) -> str:
+        # QuickBooks opens the record in the company the user is signed in to; lists stand in for
+        # entities that have no page of their own.
+        page = RECORD_PAGES.get(remote_type)
+        if page is None or not remote_id:
+            return self.deep_link(short_code=short_code, tenant_id=tenant_id)
+        path, id_param = page
+        return (
+            f"{WEB_APP_URL}/{path}?{urlencode({id_param: remote_id})}"
+            if id_param
+            else f"{WEB_APP_URL}/{path}"
+        )
 
     def authorize_url(self, *, app: AppCredentials, state: str, code_challenge: str) -> str:
         return client.authorize_url(app=app, state=state)

@@ -51,6 +51,19 @@ class XeroSettingsSerializer(ConnectionSettingsSerializer):
     default_tax_type = serializers.CharField(max_length=50, allow_blank=True)
 
 
+def _record_page(remote_type: str, remote_id: str, *, purchase: bool) -> str:
+    """The path of one record in Xero's web UI, or "" where Xero has no page for one record."""
+    side = "AccountsPayable" if purchase else "AccountsReceivable"
+    pages = {
+        "Invoice": f"/{side}/View.aspx?InvoiceID={remote_id}",
+        "CreditNote": f"/{side}/ViewCreditNote.aspx?creditNoteID={remote_id}",
+        "Contact": f"/Contacts/View/{remote_id}",
+        "PurchaseOrder": f"/Accounts/Payable/PurchaseOrders/View/{remote_id}/",
+        "ManualJournal": f"/Journal/View.aspx?invoiceID={remote_id}",
+    }
+    return pages.get(remote_type, "")
+
+
 def _enum_value(value: Any) -> str:
     return str(getattr(value, "value", value) or "")
 
@@ -83,6 +96,18 @@ class XeroProvider(Provider):
         return (
             f"https://go.xero.com/organisationlogin/default.aspx?shortcode={short_code}" if short_code else ""
         )
+
+    def record_link(
+        self, *, short_code: str, tenant_id: str, remote_type: str, remote_id: str, kind: str = ""
+    ) -> str:
+        # Xero's deep links: the organisation login page redirecting to the record's page
+        # (developer.xero.com "Deep link to Xero"). Records without a page of their own open the organisation.
+        home = self.deep_link(short_code=short_code, tenant_id=tenant_id)
+        page = _record_page(remote_type, remote_id, purchase=kind == "purchase")
+        if not home or not page or not remote_id:
+            return home
+        # As Xero documents it: the path is not encoded (ids are GUIDs).
+        return f"{home}&redirecturl={page}"
 
     def uses_pkce(self) -> bool:
         return True
