@@ -12,6 +12,8 @@ from rest_framework import serializers
 from accounting.families import Family
 from accounting.models import PaymentAllocation
 
+# The largest id a table holds (a 64-bit key): larger numbers are refused as input, not sent to SQL.
+MAX_ID = 2**63 - 1
 # Engine bookkeeping that is no client's business.
 HIDDEN = frozenset({"raw", "content_hash", "seen_run_id", "link_content_type", "link_object_id"})
 
@@ -116,7 +118,7 @@ def serializers_for(family: Family) -> tuple[type[MirrorSerializer], type[Mirror
 
 class IdsSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=False,
         max_length=1000,
         help_text="Record ids (at most 1,000).",
@@ -128,5 +130,5 @@ class BulkResultSerializer(serializers.Serializer):
 
 
 class FamilyRefreshSerializer(serializers.Serializer):
-    connection = serializers.IntegerField(min_value=1)
+    connection = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     full_sync = serializers.BooleanField(default=False)
