@@ -24,12 +24,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounting.admin.actions import MirrorActionsMixin
-from accounting.admin.listing import EstimatedCountPaginator, IndexedValuesFieldListFilter, LinkedListFilter
+from accounting.admin.listing import IndexedValuesFieldListFilter, LinkedListFilter
 from accounting.choices import DocumentStatusChoices, RecordStatusChoices
 from accounting.families import Child, Family
 from accounting.filtersets import FILTERSETS
 from accounting.models import MirrorRecord
 from core.jsontext import ExactJSONEncoder
+from core.paginators import EstimatedCountPaginator
 from integrations.admin import _badge
 from integrations.providers import get_provider
 

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import PageNumberPagination
+from core.paginators import EstimatedCountPaginator
 
 
 class MirrorCursorPagination(pagination.CursorPagination):
@@ -22,8 +23,13 @@ class MirrorCursorPagination(pagination.CursorPagination):
 
 
 class HybridPagination(PageNumberPagination):
+    """Page numbers over a count that is exact up to 10,000 rows and the database's estimate past it
+    (`count_is_estimate` says which): counting a million rows for every page would cost more than the
+    page. A cursor (`?paginate=cursor`) walks any depth without counting."""
+
     cursor_query_param = "cursor"
     mode_query_param = "paginate"
+    django_paginator_class = EstimatedCountPaginator
 
     def __init__(self) -> None:
         self.cursor_paginator: MirrorCursorPagination | None = None
@@ -42,4 +48,14 @@ class HybridPagination(PageNumberPagination):
     def get_paginated_response(self, data: Any) -> Response:
         if self.cursor_paginator is not None:
             return self.cursor_paginator.get_paginated_response(data)
-        return super().get_paginated_response(data)
+        response = super().get_paginated_response(data)
+        response.data["count_is_estimate"] = self.page.paginator.count_is_estimate  # type: ignore[union-attr]
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count_is_estimate"] = {
+            "type": "boolean",
+            "description": "True when `count` is the database's estimate (past 10,000 rows).",
+        }
+        return described
