@@ -269,3 +269,26 @@ def test_statistics_add_up_exactly(mirrored, api_client):
             assert sum(month["count"] for month in stats["by_month"]) == sum(
                 1 for r in rows if getattr(r, family.date_field)
             )
+
+
+def test_query_counts_do_not_grow_with_the_page(mirrored, api_client, django_assert_num_queries):
+    """List: token, the capped count, the page with its connection; detail: token, the record with its contact,
+    each child list, payments applied. Neither grows with the number of rows or lines."""
+    for endpoint in endpoints_of(mirrored):
+        base = scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False)
+        if base.count() < 3:
+            continue
+        counts = []
+        for size in (1, 3):
+            from django.db import connection as db
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(db) as captured:
+                response = api_client.get(f"/api/v1/{endpoint.path}/", {"page_size": size})
+            assert response.status_code == 200
+            counts.append(len(captured.captured_queries))
+        assert counts[0] == counts[1], (endpoint.key, counts)
+        expected_detail = 1 + len(endpoint.family.children) + (1 if endpoint.family.due_amount_field else 0)
+        record = base.first()
+        with django_assert_num_queries(expected_detail + 1):  # + the token lookup
+            assert api_client.get(f"/api/v1/{endpoint.path}/{record.pk}/").status_code == 200
