@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import signal
@@ -118,6 +120,41 @@ def test_banner_prints_urls_and_login(demo):
         assert f"{demo['base']}{path}" in demo["output"]
     assert demo["username"] == "admin"
     assert len(demo["password"]) >= 20
+
+
+def admin_login(demo) -> requests.Session:
+    session = requests.Session()
+    login_url = f"{demo['base']}/admin/login/"
+    page = session.get(login_url, timeout=10)
+    csrf_match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert csrf_match
+    session.post(
+        login_url,
+        data={
+            "csrfmiddlewaretoken": csrf_match[1],
+            "username": demo["username"],
+            "password": demo["password"],
+        },
+        headers={"Referer": login_url},
+        timeout=10,
+    )
+    return session
+
+
+def test_a_newcomer_browses_synced_invoices_exports_them_and_opens_the_dashboard(demo):
+    session = admin_login(demo)
+    invoices = session.get(f"{demo['base']}/admin/accounting/invoice/", timeout=30)
+    assert invoices.status_code == 200
+    assert "INV-" in invoices.text
+    assert f"{demo['base']}/admin/accounting/invoice/" in demo["output"]
+    export = api_get(demo, "/api/v1/invoices/export/?export_format=csv")
+    assert export.status_code == 200
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    listed = api_get(demo, "/api/v1/invoices/?page_size=1").json()["count"]
+    assert len(rows) == listed + 1 > 100
+    dashboard = session.get(f"{demo['base']}/admin/integrations/connection/dashboard/", timeout=30)
+    assert dashboard.status_code == 200
+    assert "<svg" in dashboard.text
 
 
 def test_admin_login_works(demo):

@@ -379,6 +379,8 @@ class Command(BaseCommand):
             "",
             "Ledgerlink demo is running (Ctrl-C stops it).",
             f"  Admin:       {base_url}/admin/",
+            f"  Invoices:    {base_url}/admin/accounting/invoice/ (select rows, then Export for CSV or XLSX)",
+            f"  Dashboard:   {base_url}/admin/integrations/connection/dashboard/",
             f"  API docs:    {base_url}/api/docs/",
             f"  API schema:  {base_url}/api/schema/",
             f"  API:         {base_url}/api/v1/",
