@@ -77,7 +77,7 @@ def _listed(response) -> list[int]:
 def _fill(family: Family, rows: int) -> None:
     """Copy the first record (and its child rows) until the family has `rows` records."""
     manager = family.model._default_manager
-    template = manager.order_by("pk").first()
+    template = manager.order_by("pk")[0]
     children = {child: list(getattr(template, _related(child)).all()) for child in family.children}
     for index in range(rows - manager.count()):
         template.pk = None
@@ -91,7 +91,7 @@ def _fill(family: Family, rows: int) -> None:
 
 
 def _related(child: Child) -> str:
-    return child.model._meta.get_field(child.parent_field).remote_field.related_name  # type: ignore[union-attr]
+    return str(child.model._meta.get_field(child.parent_field).remote_field.related_name)  # type: ignore[union-attr]
 
 
 def _with_children(family: Family):

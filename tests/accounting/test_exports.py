@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from accounting import exports
+from accounting.choices import ExportFormatChoices
 from accounting.families import ENDPOINTS, Endpoint
 from accounting.models import Contact, ExportJob
 from integrations.models import Connection
@@ -82,7 +83,7 @@ def content_of(response) -> bytes:
 
 def test_exports_reopen_with_the_rows_and_values_of_the_list(mirrored, api_client):
     # A name Excel would take for a formula and an email it would take for an error stay text.
-    customer = Contact.objects.filter(connection=mirrored, is_customer=True, archived=False).first()
+    customer = Contact.objects.filter(connection=mirrored, is_customer=True, archived=False)[0]
     Contact.objects.filter(pk=customer.pk).update(name="=1+2", email="#N/A")
     seen_rows = 0
     for endpoint in endpoints_of(mirrored):
@@ -102,7 +103,7 @@ def test_exports_reopen_with_the_rows_and_values_of_the_list(mirrored, api_clien
 
             response = export(api_client, endpoint, "xlsx", params)
             assert response.status_code == 200, response.content
-            assert response["Content-Type"] == exports.CONTENT_TYPES["xlsx"]
+            assert response["Content-Type"] == exports.CONTENT_TYPES[ExportFormatChoices.XLSX]
             assert response["Content-Disposition"].endswith('.xlsx"')
             content = content_of(response)
             assert xlsx_table(content) == [columns, *rows], (endpoint.key, params)
@@ -160,7 +161,12 @@ def test_large_exports_run_in_the_background(mirrored, api_client, settings, mon
     monkeypatch.setattr(exports, "CHUNK_SIZE", 7)
     progress: list[int] = []
     record = exports._progress
-    monkeypatch.setattr(exports, "_progress", lambda job, done: (progress.append(done), record(job, done)))
+
+    def progress_recorded(job: Any, done: int) -> None:
+        progress.append(done)
+        record(job, done)
+
+    monkeypatch.setattr(exports, "_progress", progress_recorded)
     for endpoint_key, export_format, params in (
         ("invoices", "csv", {"connection": mirrored.pk, "ordering": "-total,id"}),
         ("bills", "xlsx", {"connection": mirrored.pk}),
@@ -180,6 +186,8 @@ def test_large_exports_run_in_the_background(mirrored, api_client, settings, mon
         assert (job.endpoint, job.export_format) == (endpoint_key, export_format)
         assert job.rows_total == job.rows_done == len(rows)
         assert progress == [*range(7, len(rows) + 1, 7), len(rows)]
+        assert job.expires_at is not None
+        assert job.finished_at is not None
         assert job.expires_at > job.finished_at
         assert "export_format" not in job.query
 

@@ -69,9 +69,12 @@ def test_a_record_pushed_out_of_the_listing_is_read_by_the_next_pass(
     assert Contact.objects.get(connection=xero_connection, remote_id=pushed_out).first_name != "Changed 5"
     state = SyncState.objects.get(connection=xero_connection, entity="contacts")
     # The cursor stays before the record listed twice, so the next pass reads the missed one.
-    first_change = decode(xero.record_get(tenant=tenant, collection="Contacts", ref=listed[1]))
+    first_text = xero.record_get(tenant=tenant, collection="Contacts", ref=listed[1])
+    assert first_text is not None
+    first_changed_at = xero_pull.ms_datetime(decode(first_text)["UpdatedDateUTC"])
     assert state.cursor is not None
-    assert state.cursor < xero_pull.ms_datetime(first_change["UpdatedDateUTC"])
+    assert first_changed_at is not None
+    assert state.cursor < first_changed_at
 
     monkeypatch.setattr(engine._Pass, "_apply", original)
     again = pull(xero_connection, "contacts")["contacts"]
