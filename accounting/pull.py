@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,8 +79,6 @@ class _Progress:
     # mid-pass move to the end of an update-ordered listing and may push an unread one behind the
     # read position, so the next pass must read again from there.
     floor: datetime | None = None
-    written_contacts: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def seen(self, moment: datetime | None) -> None:
         if moment is not None and (self.max_seen is None or moment > self.max_seen):
