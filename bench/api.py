@@ -782,7 +782,7 @@ def export_stream(
 
 
 def xlsx_rows(path: Path) -> int:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True)
     count = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True)) - 1
