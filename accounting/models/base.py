@@ -79,10 +79,12 @@ def mirror_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
-def mirror_indexes(prefix: str, *extra: str) -> list[models.Index]:
-    """The indexes every family needs for its default list (active records of a connection, newest
-    changes first) plus one per extra filter or sort column."""
+def mirror_indexes(prefix: str, *extra: str, listed: tuple[str, ...] = ()) -> list[models.Index]:
+    """The indexes every family needs plus one per extra filter or sort column. `listed` is the default
+    list's scope and order (e.g. kind, newest first): a partial index over active records only, so the first
+    page of a list of millions reads its rows straight off the index, with no sort and no filtering."""
     indexes = [
+        models.Index(fields=["remote_id"], name=f"{prefix}_remote_id"),
         models.Index(fields=["connection", "remote_updated_at"], name=f"{prefix}_conn_updated"),
         models.Index(fields=["remote_updated_at"], name=f"{prefix}_remote_updated"),
         models.Index(fields=["remote_deleted", "archived"], name=f"{prefix}_active"),
@@ -90,4 +92,12 @@ def mirror_indexes(prefix: str, *extra: str) -> list[models.Index]:
         models.Index(fields=["link_content_type", "link_object_id"], name=f"{prefix}_link"),
     ]
     indexes += [models.Index(fields=[column], name=f"{prefix}_{column}"[:30]) for column in extra]
+    if listed:
+        indexes.append(
+            models.Index(
+                fields=list(listed),
+                name=f"{prefix}_listed",
+                condition=models.Q(archived=False, remote_deleted=False),
+            )
+        )
     return indexes

@@ -21,6 +21,9 @@ from accounting.models.base import (
 )
 from accounting.models.contacts import Contact
 
+# The default order of dated documents' lists (the API's and the admin's).
+NEWEST_FIRST = ("-issue_date", "-id")
+
 
 class Document(MirrorRecord):
     """What every money document shares. `contact` is resolved from `contact_remote_id` when the
@@ -87,7 +90,15 @@ class Invoice(Document):
         constraints = mirror_constraints("invoice")
         indexes = [
             *mirror_indexes(
-                "invoice", "number", "issue_date", "due_date", "status", "total", "amount_due", "currency"
+                "invoice",
+                "number",
+                "issue_date",
+                "due_date",
+                "status",
+                "total",
+                "amount_due",
+                "currency",
+                listed=("kind", "-issue_date", "-id"),
             ),
             models.Index(fields=["connection", "kind", "status"], name="invoice_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="invoice_contact_remote"),
@@ -115,7 +126,9 @@ class CreditNote(Document):
     class Meta:
         constraints = mirror_constraints("creditnote")
         indexes = [
-            *mirror_indexes("creditnote", "number", "issue_date", "status", "total", "currency"),
+            *mirror_indexes(
+                "creditnote", "number", "issue_date", "status", "total", "currency", listed=NEWEST_FIRST
+            ),
             models.Index(fields=["connection", "kind", "status"], name="creditnote_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="creditnote_contact_remote"),
         ]
@@ -158,7 +171,15 @@ class PurchaseOrder(Document):
     class Meta:
         constraints = mirror_constraints("purchaseorder")
         indexes = [
-            *mirror_indexes("purchaseorder", "number", "issue_date", "delivery_date", "status", "total"),
+            *mirror_indexes(
+                "purchaseorder",
+                "number",
+                "issue_date",
+                "delivery_date",
+                "status",
+                "total",
+                listed=NEWEST_FIRST,
+            ),
             models.Index(fields=["contact_remote_id"], name="purchaseorder_contact_remote"),
         ]
         ordering = ("-issue_date", "-pk")
@@ -185,7 +206,7 @@ class Journal(MirrorRecord):
 
     class Meta:
         constraints = mirror_constraints("journal")
-        indexes = mirror_indexes("journal", "number", "issue_date", "status", "total")
+        indexes = mirror_indexes("journal", "number", "issue_date", "status", "total", listed=NEWEST_FIRST)
         ordering = ("-issue_date", "-pk")
 
     @property
@@ -226,7 +247,7 @@ class Payment(Document):
     class Meta:
         constraints = mirror_constraints("payment")
         indexes = [
-            *mirror_indexes("payment", "issue_date", "status", "amount", "currency"),
+            *mirror_indexes("payment", "issue_date", "status", "amount", "currency", listed=NEWEST_FIRST),
             models.Index(fields=["connection", "kind", "status"], name="payment_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="payment_contact_remote"),
         ]
