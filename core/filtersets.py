@@ -3,6 +3,7 @@ admin and exports)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, ClassVar
 
 import django_filters
@@ -31,6 +32,25 @@ class BaseFilterSet(django_filters.FilterSet):
     """
 
     lookups_by_field: ClassVar[tuple[tuple[type[models.Field], list[str]], ...]] = LOOKUPS_BY_FIELD
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: Any = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+        asked_only: bool = False,
+    ) -> None:
+        # A bound FilterSet copies every declared filter and builds a form field for each: about 10 ms a
+        # request for a family's ~80 filters, more than the query it shapes. A filter that was not asked
+        # for filters nothing, so the API's backend (which has refused unknown parameters already) asks
+        # for a FilterSet of the asked ones only; a rendered filter form still gets them all.
+        if asked_only and data is not None and not prefix:
+            self.base_filters = OrderedDict(
+                (name, filter_) for name, filter_ in self.base_filters.items() if name in data
+            )
+        super().__init__(data, queryset, request=request, prefix=prefix)
 
     @classmethod
     def get_fields(cls) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject, RelatedField
 
 from accounting.families import Family
 from accounting.models import PaymentAllocation
@@ -28,6 +30,41 @@ class MirrorSerializer(serializers.ModelSerializer):
 
     def get_linked(self, obj: Any) -> bool:
         return bool(obj.link_object_id)
+
+    @functools.cached_property
+    def _representation_plan(self) -> list[tuple[str, str | None, serializers.Field]]:
+        """Each readable field with the instance attribute it reads when that is a plain column."""
+        model: Any = self.Meta.model
+        columns = {field.name for field in model._meta.concrete_fields if not field.is_relation}
+        plan: list[tuple[str, str | None, serializers.Field]] = []
+        for field in self._readable_fields:
+            plain = (
+                not isinstance(
+                    field, RelatedField | serializers.SerializerMethodField | serializers.BaseSerializer
+                )
+                and len(field.source_attrs) == 1
+                and field.source_attrs[0] in columns
+            )
+            plan.append((str(field.field_name), field.source_attrs[0] if plain else None, field))
+        return plan
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        # DRF's own loop walks each field's source through a try/except for every row; a page of 50
+        # records of 40 columns spent more in it than in its query. A plain column is read straight off
+        # the instance; None stays None as in DRF, and every value still goes through its field.
+        representation: dict[str, Any] = {}
+        for name, attribute_name, field in self._representation_plan:
+            if attribute_name is not None:
+                value = getattr(instance, attribute_name)
+                representation[name] = None if value is None else field.to_representation(value)
+                continue
+            try:
+                value = field.get_attribute(instance)
+            except SkipField:
+                continue
+            present = value.pk if isinstance(value, PKOnlyObject) else value
+            representation[name] = None if present is None else field.to_representation(value)
+        return representation
 
 
 class ContactSummarySerializer(serializers.Serializer):

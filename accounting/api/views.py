@@ -58,6 +58,9 @@ class MirrorViewSet(BaseReadDeleteModelViewSet):
             queryset = queryset.select_related("contact")  # type: ignore[misc]  # documents have one
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(*(child.key for child in family.children))
+        else:
+            # The payload is shown on a detail only: a list never reads or decodes it.
+            queryset = queryset.defer("raw")
         return queryset
 
     def get_serializer_class(self) -> type:

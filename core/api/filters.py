@@ -14,6 +14,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from core.filtersets import BaseFilterSet
+
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -52,7 +54,15 @@ class StrictFilterBackend(DjangoFilterBackend):
             raise ValidationError(
                 {name: [f"Unknown query parameter. Allowed: {', '.join(sorted(known))}."] for name in unknown}
             )
-        return super().filter_queryset(request, queryset, view)
+        if filterset_class is None:
+            return queryset
+        kwargs = self.get_filterset_kwargs(request, queryset, view)
+        if issubclass(filterset_class, BaseFilterSet):
+            kwargs["asked_only"] = True
+        filterset = filterset_class(**kwargs)
+        if not filterset.is_valid() and self.raise_exception:
+            raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+        return filterset.qs
 
 
 class StrictOrderingFilter(OrderingFilter):
