@@ -19,7 +19,7 @@ from accounting.families import FAMILIES
 from core.health import health_check
 from integrations.choices import SyncRunStatusChoices, SyncStateChoices
 from integrations.models import Connection, RateBudget, SyncRun, SyncState
-from integrations.ratelimit import DAY, _scale, _window_use, limits_for
+from integrations.ratelimit import budget_day_used, day_window, limits_for
 from integrations.sync import entity_keys, entity_settings
 
 HOURS = 24
@@ -215,8 +215,8 @@ def _latest(moments: list[datetime | None]) -> datetime | None:
 
 def _quota(connection: Connection, budget: RateBudget | None, current: float) -> Quota:
     day_limit = limits_for(connection).per_day
-    day = DAY * _scale()
-    used = _window_use(budget.day_buckets, day, current)[0] if budget else 0
+    day = day_window()
+    used = budget_day_used(budget, current)
     # A figure the ledger gave more than a day ago says nothing about today.
     reported = None
     if budget is not None and budget.updated_at.timestamp() >= current - day:

@@ -135,6 +135,19 @@ def _count(buckets: dict[str, int], length: float, current: float) -> dict[str, 
     return kept
 
 
+def day_window() -> float:
+    """The day window's length in seconds (shortened with the test clock)."""
+    return DAY * _scale()
+
+
+def budget_day_used(budget: RateBudget | None, current: float) -> int:
+    """Calls counted against the connection's day window at `current`, as admission counts them (so the
+    dashboard's quota is the figure admission refuses on)."""
+    if budget is None:
+        return 0
+    return _window_use(budget.day_buckets, day_window(), current)[0]
+
+
 def budget_admit(*, connection: Connection, limits: RateLimits | None = None) -> Lease | Refusal:
     """Take a slot for one call now, or say how long to wait for one."""
     limits = limits or limits_for(connection)
