@@ -82,7 +82,11 @@ def mirror_constraints(prefix: str) -> list[models.BaseConstraint]:
 def mirror_indexes(prefix: str, *extra: str, listed: tuple[str, ...] = ()) -> list[models.Index]:
     """The indexes every family needs plus one per extra filter or sort column. `listed` is the default
     list's scope and order (e.g. kind, newest first): a partial index over active records only, so the first
-    page of a list of millions reads its rows straight off the index, with no sort and no filtering."""
+    page of a list of millions reads its rows straight off the index, with no sort and no filtering.
+
+    A column of a handful of values (a currency) gets no index: it matches a tenth of a table or more, and
+    the planner then ANDs that whole bitmap into a selective date range instead of filtering the range's
+    rows (77 ms against 25 ms to count a 90-day range in one currency at a million invoices)."""
     indexes = [
         models.Index(fields=["remote_id"], name=f"{prefix}_remote_id"),
         models.Index(fields=["connection", "remote_updated_at"], name=f"{prefix}_conn_updated"),

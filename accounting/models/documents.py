@@ -97,7 +97,6 @@ class Invoice(Document):
                 "status",
                 "total",
                 "amount_due",
-                "currency",
                 listed=("kind", "-issue_date", "-id"),
             ),
             models.Index(fields=["connection", "kind", "status"], name="invoice_conn_kind_status"),
@@ -126,9 +125,7 @@ class CreditNote(Document):
     class Meta:
         constraints = mirror_constraints("creditnote")
         indexes = [
-            *mirror_indexes(
-                "creditnote", "number", "issue_date", "status", "total", "currency", listed=NEWEST_FIRST
-            ),
+            *mirror_indexes("creditnote", "number", "issue_date", "status", "total", listed=NEWEST_FIRST),
             models.Index(fields=["connection", "kind", "status"], name="creditnote_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="creditnote_contact_remote"),
         ]
@@ -247,7 +244,7 @@ class Payment(Document):
     class Meta:
         constraints = mirror_constraints("payment")
         indexes = [
-            *mirror_indexes("payment", "issue_date", "status", "amount", "currency", listed=NEWEST_FIRST),
+            *mirror_indexes("payment", "issue_date", "status", "amount", listed=NEWEST_FIRST),
             models.Index(fields=["connection", "kind", "status"], name="payment_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="payment_contact_remote"),
         ]
