@@ -17,7 +17,9 @@ payment methods, the "Services" item, the California sales tax code and rate):
   payments in full or in part (a few overpaying, leaving an UnappliedAmt; a few voided later), voided
   invoices (every amount zero) and deleted ones (tombstones);
 - bills (account- and item-based lines) with bill payments by check or credit card, in full or in part,
-  and a few deleted bills; vendor credits, credit memos, purchase orders and balanced journal entries.
+  and a few deleted bills; vendor credits, credit memos, purchase orders (those older than four months
+  billed: a bill copied from the order, linked to it line by line, which closes it) and balanced journal
+  entries.
 
 Determinism. The same seed on a fresh company gives byte-identical bodies, Ids and DocNumbers included:
 the data come from one seeded random generator, and every write happens at a simulated moment of the
@@ -108,6 +110,8 @@ CREDIT_MEMO_EVERY = 40
 VENDOR_CREDIT_EVERY = 100
 PURCHASE_ORDER_EVERY = 50
 JOURNAL_EVERY = 100
+# An order older than four months was billed this many days after it was placed.
+BILLED_AFTER_DAYS = 14
 
 
 @dataclass
@@ -565,13 +569,49 @@ class _Seeder:
         self._save(ws, "CreditMemo", payload, self._during_day(day))
 
     def _purchase_order(self, ws: Workspace, day: date) -> None:
+        """An order to a vendor; one older than four months has been billed in full (which closes it)."""
         payload = self._purchase_payload(day)
         payload.pop("APAccountRef")
         # Goods are ordered by item; an order of account-based lines only (services) keeps them.
         items = [line for line in payload["Line"] if line["DetailType"] == "ItemBasedExpenseLineDetail"]
         payload["Line"] = items or payload["Line"]
-        payload["POStatus"] = "Closed" if day < TODAY - timedelta(days=120) else "Open"
-        self._save(ws, "PurchaseOrder", payload, self._during_day(day))
+        order = self._save(ws, "PurchaseOrder", payload, self._during_day(day))
+        if day < TODAY - timedelta(days=120):
+            # Two weeks later, at a fixed hour: the rest of the history draws the same numbers as before.
+            billed_on = day + timedelta(days=BILLED_AFTER_DAYS)
+            self._sequence += 1
+            heapq.heappush(
+                self._later,
+                (_at(billed_on, 15 * 60), self._sequence, lambda w, at: self._bill_from(w, order, at)),
+            )
+
+    def _bill_from(self, ws: Workspace, order: dict[str, Any], moment: datetime) -> None:
+        """The vendor's bill for an order, as QBO's "Copy to bill" makes it: every line of the order,
+        each linked to the line it copies (QBO then links the two documents both ways and closes the
+        order)."""
+        lines = []
+        for line in order["Line"]:
+            detail_type = line["DetailType"]
+            copied: dict[str, Any] = {
+                "Amount": line["Amount"],
+                "DetailType": detail_type,
+                detail_type: wire.clone(line[detail_type]),
+                "LinkedTxn": [{"TxnId": order["Id"], "TxnType": "PurchaseOrder", "TxnLineId": line["Id"]}],
+            }
+            if "Description" in line:
+                copied["Description"] = line["Description"]
+            lines.append(copied)
+        day = moment.date()
+        payload = {
+            "VendorRef": {"value": order["VendorRef"]["value"]},
+            "APAccountRef": _ref(ACCOUNTS_PAYABLE),
+            "TxnDate": day.isoformat(),
+            "DueDate": (day + timedelta(days=30)).isoformat(),
+            "DocNumber": f"B-PO{order['DocNumber']}",
+            "Line": lines,
+        }
+        self._save(ws, "Bill", payload, moment)
+        self.report.add("Bill from PurchaseOrder")
 
     def _journal(self, ws: Workspace, day: date) -> None:
         m = self.masters

@@ -333,7 +333,9 @@ class _Seeder:
                 "Date": issued.isoformat(),
                 "DueDate": (issued + timedelta(days=self.rng.choice((7, 14, 30, 30, 60)))).isoformat(),
                 "LineAmountTypes": line_amount_types,
-                "Reference": f"PO-{self.rng.randint(1000, 99999)}",
+                # A sale quotes the customer's order number; a bill the supplier's invoice number (only a
+                # bill copied from one of our purchase orders quotes that order's number).
+                "Reference": f"{'PO' if sales else 'INV'}-{self.rng.randint(1000, 99999)}",
                 "Status": "AUTHORISED" if contact.former else status,
                 "LineItems": self._lines(sales, categories),
             }
@@ -500,27 +502,67 @@ class _Seeder:
         for n in range(count):
             day = TODAY - timedelta(days=self.rng.randint(0, 180))
             days.append(day)
+            status = self.rng.choice(("DRAFT", "SUBMITTED", "AUTHORISED", "AUTHORISED"))
             payloads.append(
                 {
                     "PurchaseOrderNumber": f"PO-{n + 1:05d}",
                     "Contact": {"ContactID": self.rng.choice(suppliers).body["ContactID"]},
                     "Date": day.isoformat(),
                     "DeliveryDate": (day + timedelta(days=14)).isoformat(),
-                    "Status": self.rng.choice(("DRAFT", "SUBMITTED", "AUTHORISED", "AUTHORISED")),
+                    # The first order is always approved (and then billed): even a small organisation has a
+                    # bill made from an order.
+                    "Status": "AUTHORISED" if n == 0 else status,
                     "LineItems": self._lines(False, categories),
                 }
             )
         orders = batch.write("PurchaseOrders", payloads, at=[self._during_day(day) for day in days])
-        # Orders reach BILLED only from AUTHORISED, as in Xero.
+        # Orders reach BILLED only from AUTHORISED, as in Xero. A billed order was copied to a bill first
+        # ("Copy to > Bill", then "Mark this purchase order as fully billed").
         billed = []
         billed_at = []
-        for order, day in zip(orders, days, strict=True):
-            if order["Status"] == "AUTHORISED" and self.rng.random() < 0.5:
+        bills = []
+        for n, (order, day) in enumerate(zip(orders, days, strict=True)):
+            if order["Status"] == "AUTHORISED" and (self.rng.random() < 0.5 or n == 0):
+                moment = self._during_day(self._after(day, 1, 21))
+                bills.append(self._bill_from(order, moment.date()))
                 billed.append({"PurchaseOrderID": order["PurchaseOrderID"], "Status": "BILLED"})
-                billed_at.append(self._during_day(self._after(day, 1, 21)))
+                billed_at.append(moment)
+        batch.write("Invoices", bills, at=billed_at)
         batch.write("PurchaseOrders", billed, mode=UPSERT, at=billed_at)
         self.report.add("PurchaseOrders", len(orders))
         self.report.add("PurchaseOrders billed", len(billed))
+        self.report.add("Bills from purchase orders", len(bills))
+
+    def _bill_from(self, order: dict[str, Any], day: date) -> dict[str, Any]:
+        """The bill Xero makes of a purchase order: its contact, currency and lines, approved on `day`, with
+        the order's number as its Reference (Xero keeps no other link between the two)."""
+        lines = []
+        for line in order["LineItems"]:
+            copied = {
+                key: line[key]
+                for key in ("ItemCode", "Description", "Quantity", "UnitAmount", "AccountCode", "TaxType")
+                if key in line
+            }
+            if line.get("Tracking"):
+                copied["Tracking"] = [
+                    {"Name": tracking["Name"], "Option": tracking["Option"]} for tracking in line["Tracking"]
+                ]
+            lines.append(copied)
+        bill: dict[str, Any] = {
+            "Type": "ACCPAY",
+            "Contact": {"ContactID": order["Contact"]["ContactID"]},
+            "Date": day.isoformat(),
+            "DueDate": (day + timedelta(days=30)).isoformat(),
+            "LineAmountTypes": order["LineAmountTypes"],
+            "Reference": order["PurchaseOrderNumber"],
+            "Status": "AUTHORISED",
+            "LineItems": lines,
+        }
+        currency = order.get("CurrencyCode")
+        if currency and currency != self.base:
+            bill["CurrencyCode"] = currency
+            bill["CurrencyRate"] = self._rate(currency, day)
+        return bill
 
     def archive(self, batch: services.Batch, people: list[_Contact]) -> None:
         archived = [
@@ -543,7 +585,8 @@ def organisation_seed(
 ) -> SeedReport:
     """Fill `tenant` with a coherent organisation: tracking categories, items, contacts (some in foreign
     currencies, some archived), invoices and bills with lines (some deleted, some voided), credit notes
-    and allocations, payments (full, part, in two goes), manual journals and purchase orders.
+    and allocations, payments (full, part, in two goes), manual journals and purchase orders (the billed
+    ones copied to bills that quote the order's number as their Reference).
 
     Deterministic: see the module's docstring. Raises ValueError when the organisation already has
     documents of the collections seeded (seed an empty organisation) or when `contacts` < 1."""

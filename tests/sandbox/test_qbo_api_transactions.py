@@ -427,6 +427,114 @@ def test_purchase_order_and_sales_receipt(qb):
     assert (answer["SalesReceipt"]["TotalAmt"], answer["SalesReceipt"]["PrivateNote"]) == (0, "Voided")
 
 
+def _goods(qty: str, price: str, *, item: str = "1") -> ItemBasedExpenseLine:
+    line = ItemBasedExpenseLine()
+    line.Amount = Decimal(qty) * Decimal(price)
+    line.ItemBasedExpenseLineDetail = ItemBasedExpenseLineDetail()
+    line.ItemBasedExpenseLineDetail.ItemRef = ref(item)
+    line.ItemBasedExpenseLineDetail.Qty = Decimal(qty)
+    line.ItemBasedExpenseLineDetail.UnitPrice = Decimal(price)
+    return line
+
+
+def _copied(order: PurchaseOrder, *positions: int) -> list[ItemBasedExpenseLine]:
+    """Bill lines copying these lines of the order, each linked to its line as QBO needs."""
+    lines = []
+    for position in positions:
+        source = order.Line[position]
+        detail = source.ItemBasedExpenseLineDetail
+        line = _goods(str(detail.Qty), str(detail.UnitPrice), item=detail.ItemRef.value)
+        link = LinkedTxn()
+        link.TxnId, link.TxnType, link.TxnLineId = order.Id, "PurchaseOrder", source.Id
+        line.LinkedTxn = [link]
+        lines.append(line)
+    return lines
+
+
+def test_a_bill_made_from_a_purchase_order_links_both_ways_and_closes_it(qb):
+    supplier = vendor(qb, "Jeff's Jalopies")
+    order = PurchaseOrder()
+    order.VendorRef = supplier.to_ref()
+    order.Line = [_goods("10", "3.35"), _goods("2", "12.00")]
+    order = order.save(qb=qb)
+
+    # Part of the order: both documents list each other, the order stays open.
+    first = Bill()
+    first.VendorRef = supplier.to_ref()
+    first.Line = _copied(order, 0)
+    first = first.save(qb=qb)
+    assert [(link.TxnId, link.TxnType) for link in first.LinkedTxn] == [(order.Id, "PurchaseOrder")]
+    assert [(link.TxnId, link.TxnType, link.TxnLineId) for link in first.Line[0].LinkedTxn] == [
+        (order.Id, "PurchaseOrder", order.Line[0].Id)
+    ]
+    partly = PurchaseOrder.get(order.Id, qb=qb)
+    assert (partly.POStatus, partly.SyncToken) == ("Open", "1")
+    assert [(link.TxnId, link.TxnType) for link in partly.LinkedTxn] == [(first.Id, "Bill")]
+    # Another vendor's bill cannot copy the order.
+    foreign = Bill()
+    foreign.VendorRef = vendor(qb, "Cool Cars").to_ref()
+    foreign.Line = _copied(order, 1)
+    foreign = foreign.save(qb=qb)
+    assert (foreign.LinkedTxn, foreign.Line[0].LinkedTxn) == ([], [])
+
+    # The rest of it: the order is fully billed, so closed. A header link alone (what clients often send)
+    # and a link to a line the order does not have link nothing; the bill is saved all the same.
+    second = Bill()
+    second.VendorRef = supplier.to_ref()
+    second.Line = _copied(order, 1)
+    stray = _goods("1", "5.00")
+    wrong = LinkedTxn()
+    wrong.TxnId, wrong.TxnType, wrong.TxnLineId = order.Id, "PurchaseOrder", "99"
+    stray.LinkedTxn = [wrong]
+    second.Line.append(stray)
+    second.LinkedTxn = [LinkedTxn()]
+    second.LinkedTxn[0].TxnId, second.LinkedTxn[0].TxnType = order.Id, "PurchaseOrder"
+    second = second.save(qb=qb)
+    assert [(link.TxnId, link.TxnType) for link in second.LinkedTxn] == [(order.Id, "PurchaseOrder")]
+    assert second.Line[1].LinkedTxn == []
+    closed = PurchaseOrder.get(order.Id, qb=qb)
+    assert closed.POStatus == "Closed"
+    assert [(link.TxnId, link.TxnType) for link in closed.LinkedTxn] == [
+        (first.Id, "Bill"),
+        (second.Id, "Bill"),
+    ]
+    # Editing a bill keeps its links (though the order is closed by now) and leaves the order alone.
+    first.PrivateNote = "Checked against the delivery note"
+    first = first.save(qb=qb)
+    assert [(link.TxnId, link.TxnType) for link in first.LinkedTxn] == [(order.Id, "PurchaseOrder")]
+    assert PurchaseOrder.get(order.Id, qb=qb).SyncToken == closed.SyncToken
+
+    # A closed order takes no new bills; deleting a bill that closed it opens it again.
+    late = Bill()
+    late.VendorRef = supplier.to_ref()
+    late.Line = _copied(closed, 0)
+    late = late.save(qb=qb)
+    assert late.LinkedTxn == []
+    second.delete(qb=qb)
+    reopened = PurchaseOrder.get(order.Id, qb=qb)
+    assert reopened.POStatus == "Open"
+    assert [(link.TxnId, link.TxnType) for link in reopened.LinkedTxn] == [(first.Id, "Bill")]
+
+    # Paying the bill keeps its link to the order, after which QBO lists the payment.
+    paid = BillPayment()
+    paid.VendorRef = supplier.to_ref()
+    paid.PayType = "Check"
+    paid.TotalAmt = first.TotalAmt
+    paid.CheckPayment = CheckPayment()
+    paid.CheckPayment.BankAccountRef = ref("35")
+    line = BillPaymentLine()
+    line.Amount = first.TotalAmt
+    link = LinkedTxn()
+    link.TxnId, link.TxnType = first.Id, "Bill"
+    line.LinkedTxn = [link]
+    paid.Line = [line]
+    paid = paid.save(qb=qb)
+    assert [(link.TxnId, link.TxnType) for link in Bill.get(first.Id, qb=qb).LinkedTxn] == [
+        (order.Id, "PurchaseOrder"),
+        (paid.Id, "BillPaymentCheck"),
+    ]
+
+
 # --- every transaction type, from the declarations --------------------------------------------------------
 
 ACCOUNT_LINE = {

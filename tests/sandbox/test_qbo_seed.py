@@ -106,10 +106,12 @@ def seeded() -> tuple[Tenant, dict[str, int]]:
 def test_counts_follow_the_requested_size(seeded):
     tenant, counts = seeded
     # One bill per 5 invoices, one credit memo per 40, one vendor credit per 100, one PO per 50, one
-    # journal entry per 100; 20 customers (+1 retired), 5 vendors (+1 retired).
+    # journal entry per 100; 20 customers (+1 retired), 5 vendors (+1 retired). The seven orders older than
+    # four months are billed: a bill each.
     expected = {
         "Invoice": 400,
-        "Bill": 80,
+        "Bill": 80 + 7,
+        "Bill from PurchaseOrder": 7,
         "CreditMemo": 10,
         "VendorCredit": 4,
         "PurchaseOrder": 8,
@@ -230,6 +232,22 @@ def test_bills_vendor_balances_and_journals_add_up(seeded):
         assert sides["Debit"] == sides["Credit"] == amount(entry["TotalAmt"])
     statuses = {order["POStatus"] for order in current(tenant, "PurchaseOrder")}
     assert statuses == {"Open", "Closed"}
+    # An order is closed exactly when billed: by one bill copying each of its lines, linked both ways.
+    bills = {bill["Id"]: bill for bill in current(tenant, "Bill")}
+    for order in current(tenant, "PurchaseOrder"):
+        linked = [link["TxnId"] for link in order.get("LinkedTxn", []) if link["TxnType"] == "Bill"]
+        assert len(linked) == (1 if order["POStatus"] == "Closed" else 0), order
+        for bill in (bills[bill_id] for bill_id in linked):
+            assert bill["LinkedTxn"][0] == {"TxnId": order["Id"], "TxnType": "PurchaseOrder"}
+            assert [line["LinkedTxn"] for line in bill["Line"]] == [
+                [{"TxnId": order["Id"], "TxnType": "PurchaseOrder", "TxnLineId": line["Id"]}]
+                for line in order["Line"]
+            ]
+            assert (bill["VendorRef"]["value"], bill["TotalAmt"]) == (
+                order["VendorRef"]["value"],
+                order["TotalAmt"],
+            )
+            assert order["MetaData"]["LastUpdatedTime"] == bill["MetaData"]["CreateTime"]
 
 
 def test_inactive_names_end_with_deleted(seeded):

@@ -46,6 +46,7 @@ REPORT = {
     "Accounts": 5,
     "Accounts archived": 1,
     "Allocations": 5,
+    "Bills from purchase orders": 6,
     "Contacts": 40,
     "Contacts archived": 2,
     "CreditNotes": 9,
@@ -56,7 +57,7 @@ REPORT = {
     "ManualJournals": 8,
     "Payments": 236,
     "PurchaseOrders": 20,
-    "PurchaseOrders billed": 8,
+    "PurchaseOrders billed": 6,
     "TaxRates": 1,
     "TrackingCategories": 2,
 }
@@ -147,7 +148,7 @@ def test_one_seed_on_one_organisation_gives_byte_identical_documents(transaction
 
     organisation_seed(tenant=tenant, contacts=CONTACTS, invoices=INVOICES, seed=SEED)
 
-    assert len(first) == 754
+    assert len(first) == 760
     assert stored(tenant) == first
 
 
@@ -205,16 +206,17 @@ def test_the_report_counts_what_was_stored(org, report):
     assert report.counts == REPORT
     invoices = bodies(org, "Invoices")
     statuses = Counter(invoice["Status"] for invoice in invoices)
-    assert len(invoices) == 400
+    # The invoices asked for, and a bill for each billed purchase order (approved, not yet paid).
+    assert len(invoices) == 400 + 6
     assert statuses == {
         "PAID": 203,
-        "AUTHORISED": 139,
+        "AUTHORISED": 139 + 6,
         "DRAFT": 22,
         "SUBMITTED": 9,
         "VOIDED": 14,
         "DELETED": 13,
     }
-    assert Counter(invoice["Type"] for invoice in invoices) == {"ACCREC": 285, "ACCPAY": 115}
+    assert Counter(invoice["Type"] for invoice in invoices) == {"ACCREC": 285, "ACCPAY": 115 + 6}
     counts = Counter(XeroRecord.objects.filter(tenant=org).values_list("collection", flat=True))
     assert counts == {
         "Accounts": 14 + 5,
@@ -222,7 +224,7 @@ def test_the_report_counts_what_was_stored(org, report):
         "TrackingCategories": 2,
         "Items": 10,
         "Contacts": 40,
-        "Invoices": 400,
+        "Invoices": 400 + 6,
         "CreditNotes": 9,
         "Payments": 236,
         "ManualJournals": 8,
@@ -259,7 +261,8 @@ def test_every_total_is_the_sum_of_its_lines_as_xero_rounds_them(org, report):
             expected = (sum(line_amounts, ZERO), total_tax, sum(line_amounts, ZERO) + total_tax)
         assert (document["SubTotal"], document["TotalTax"], document["Total"]) == expected
         checked[kind] += 1
-    assert checked == {"Exclusive": 346, "Inclusive": 63, "NoTax": 20, "discounted lines": 36}
+    # The bills copied from purchase orders are Exclusive, as the orders are.
+    assert checked == {"Exclusive": 346 + 6, "Inclusive": 63, "NoTax": 20, "discounted lines": 36}
 
 
 def test_amounts_due_and_statuses_follow_payments_and_credits(org, report):
@@ -301,7 +304,7 @@ def test_amounts_due_and_statuses_follow_payments_and_credits(org, report):
             checked["paid in two goes"] += 1
     assert checked == {
         "PAID": 203,
-        "AUTHORISED": 139,
+        "AUTHORISED": 139 + 6,
         "DRAFT": 22,
         "SUBMITTED": 9,
         "VOIDED": 14,
@@ -405,12 +408,28 @@ def test_journals_balance_and_orders_move_as_xero_allows(org, report):
         assert {line["AccountCode"] for line in journal["JournalLines"]}.isdisjoint({"610", "800", "820"})
     orders = bodies(org, "PurchaseOrders")
     assert Counter(order["Status"] for order in orders) == {
-        "AUTHORISED": 3,
-        "BILLED": 8,
-        "DRAFT": 4,
-        "SUBMITTED": 5,
+        "AUTHORISED": 4,
+        "BILLED": 6,
+        "DRAFT": 6,
+        "SUBMITTED": 4,
     }
     assert all(order["Type"] == "PURCHASEORDER" for order in orders)
+    # Each billed order was copied to a bill first: its contact, lines and total, its number as the
+    # bill's Reference, on the day it was marked billed.
+    by_reference = {
+        invoice["Reference"]: invoice for invoice in bodies(org, "Invoices") if invoice["Type"] == "ACCPAY"
+    }
+    for order in orders:
+        bill = by_reference.get(order["PurchaseOrderNumber"])
+        assert (bill is not None) == (order["Status"] == "BILLED"), order["PurchaseOrderNumber"]
+        if bill is None:
+            continue
+        assert bill["Contact"]["ContactID"] == order["Contact"]["ContactID"]
+        assert (bill["Status"], bill["Total"], bill["CurrencyCode"]) == ("AUTHORISED", order["Total"], "GBP")
+        assert [(line["Description"], line["LineAmount"]) for line in bill["LineItems"]] == [
+            (line["Description"], line["LineAmount"]) for line in order["LineItems"]
+        ]
+        assert day(bill["Date"]) == moment(order["UpdatedDateUTC"]).date()
 
 
 def test_the_chart_items_and_tracking(org, report):
@@ -448,7 +467,7 @@ def test_the_chart_items_and_tracking(org, report):
         for line in invoice["LineItems"]
         for tracking in line["Tracking"]
     )
-    assert sum(tracked.values()) == 288
+    assert sum(tracked.values()) == 288 + 3  # three lines of the bills copied from purchase orders
     assert {name for name, _ in tracked} == {"Region", "Department"}
     items = bodies(org, "Items")
     assert [item["Code"] for item in items][:3] == ["CONSULT", "INSTALL", "WIDGET"]
@@ -485,7 +504,8 @@ def test_the_seeded_organisation_reads_back_through_the_sdk(accounting_api, xero
     stored_invoices = {i["InvoiceID"]: i for i in bodies(xero_org, "Invoices")}
 
     listed = accounting_api.get_invoices(tenant_id, page=1, page_size=1000)
-    assert listed.pagination.item_count == len(stored_invoices) == 120
+    # The 120 invoices asked for, and the bills of the two billed purchase orders.
+    assert listed.pagination.item_count == len(stored_invoices) == 120 + 2
     for invoice in listed.invoices:
         body = stored_invoices[str(invoice.invoice_id)]
         assert (
@@ -521,7 +541,7 @@ def test_the_seeded_organisation_reads_back_through_the_sdk(accounting_api, xero
     recent = accounting_api.get_invoices(tenant_id, if_modified_since=cutoff, page=1, page_size=1000)
     expected = {ref for ref, body in stored_invoices.items() if moment(body["UpdatedDateUTC"]) > cutoff}
     assert {str(invoice.invoice_id) for invoice in recent.invoices} == expected
-    assert 0 < len(expected) < 120
+    assert 0 < len(expected) < len(stored_invoices)
 
     payments = accounting_api.get_payments(tenant_id).payments
     by_invoice: defaultdict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -574,6 +594,7 @@ def test_the_command_creates_seeds_and_reports(transactional_db):
         "  Accounts: 5",
         "  Accounts archived: 1",
         "  Allocations: 0",
+        "  Bills from purchase orders: 1",
         "  Contacts: 6",
         "  Contacts archived: 1",
         "  CreditNotes: 0",
@@ -592,7 +613,7 @@ def test_the_command_creates_seeds_and_reports(transactional_db):
         rf"Seeded Command Co \({tenant.tenant_id}\) in \d+\.\ds \(\d+ invoices/s\)\.", lines[-1]
     )
     assert (tenant.country, tenant.base_currency) == ("GB", "GBP")
-    assert XeroRecord.objects.filter(tenant=tenant, collection="Invoices").count() == 40
+    assert XeroRecord.objects.filter(tenant=tenant, collection="Invoices").count() == 40 + 1
 
 
 def test_the_command_finds_an_organisation_by_id_and_refuses_bad_requests(transactional_db):
@@ -601,7 +622,8 @@ def test_the_command_finds_an_organisation_by_id_and_refuses_bad_requests(transa
     call_command(
         "sandbox_seed", "xero", "--org", tenant.tenant_id, "--contacts", "3", "--invoices", "10", stdout=out
     )
-    assert XeroRecord.objects.filter(tenant=tenant, collection="Invoices").count() == 10
+    # Its one purchase order is billed: a bill besides the ten invoices.
+    assert XeroRecord.objects.filter(tenant=tenant, collection="Invoices").count() == 10 + 1
 
     with pytest.raises(CommandError, match="already has documents"):
         call_command("sandbox_seed", "xero", "--org", "Existing Org", "--contacts", "3", stdout=StringIO())

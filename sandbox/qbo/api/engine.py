@@ -3,8 +3,8 @@ its declaration. The order of one write:
 
     known properties (2010) → locate + SyncToken (2030, 610, 5010) → merge (sparse or full) → required
     (2020) → the type's hooks → references (610) → unique name (6240) → DocNumber (6140) → open balance
-    → unchanged? return as is → stamp (Id, SyncToken, MetaData) → stage → settle linked documents →
-    move the party's Balance.
+    → the sources its lines copy → unchanged? return as is → stamp (Id, SyncToken, MetaData) → stage →
+    settle linked documents → move the party's Balance → link back to (and close) the sources.
 
 Every fault is raised before the caller's workspace savepoint is released, so a failed write leaves no
 trace."""
@@ -24,7 +24,7 @@ from sandbox.qbo.api.entity import (
     stamp_updated,
     touched,
 )
-from sandbox.qbo.api.rules import company, settlement
+from sandbox.qbo.api.rules import company, linking, settlement
 from sandbox.qbo.api.workspace import Workspace, entity_type, fold
 
 DEFAULT_ACTOR = "Sandbox User"
@@ -136,6 +136,7 @@ def save(
     _unique_name(ws, etype, body)
     _doc_number(draft)
     settlement.open_balance(draft)
+    linking.header_links(draft)
     if before is not None and _unchanged(before, body):
         return before
     if before is None:
@@ -150,6 +151,7 @@ def save(
     ws.put(etype.name, body, event=event)
     settlement.settle(ws, etype, before, body)
     settlement.party_effects(ws, etype, before, body)
+    linking.link_back(ws, etype, before, body)
     return body
 
 
@@ -168,6 +170,7 @@ def delete(ws: Workspace, etype: EntityType, payload: Any, *, actor: str = DEFAU
     ws.put(etype.name, touched(wire.clone(before), ws.now), deleted=True, event="Delete")
     settlement.settle(ws, etype, before, None)
     settlement.party_effects(ws, etype, before, None)
+    linking.link_back(ws, etype, before, None)
     return tombstone(etype, str(before["Id"]))
 
 
@@ -192,6 +195,7 @@ def void(ws: Workspace, etype: EntityType, payload: Any, *, actor: str = DEFAULT
     ws.put(etype.name, body, event="Void")
     settlement.settle(ws, etype, before, body)
     settlement.party_effects(ws, etype, before, body)
+    linking.link_back(ws, etype, before, body)
     return body
 
 

@@ -16,7 +16,7 @@ from sandbox.qbo.api.entity import (
     RefRule,
     Settlement,
 )
-from sandbox.qbo.api.rules import company, documents, names, settlement
+from sandbox.qbo.api.rules import company, documents, linking, names, settlement
 from sandbox.qbo.api.rules.documents import PSEUDO_TAX_CODES, journal_entity
 from sandbox.qbo.api.rules.settlement import bill_payment_back_type
 
@@ -392,11 +392,12 @@ ENTITY_LIST: tuple[EntityType, ...] = (
         sticky=TXN_STICKY,
         defaults={"LinkedTxn": []},
         refs=(*EXPENSE_LINE_REFS, RefRule(("SalesTermRef",), "Term")),
-        hooks=(documents.purchase_document, documents.bill),
+        hooks=(documents.purchase_document, documents.bill, linking.line_links),
         party=("Vendor", "VendorRef"),
         party_amount=settlement.owed,
         open_balance=("Balance",),
         back_link_types=frozenset({"BillPaymentCheck", "BillPaymentCreditCard"}),
+        line_sources=frozenset({"PurchaseOrder"}),
     ),
     EntityType(
         name="VendorCredit",
@@ -423,11 +424,13 @@ ENTITY_LIST: tuple[EntityType, ...] = (
         ),
         id_sequence="txn",
         required=("VendorRef", "Line"),
-        managed=frozenset({"TotalAmt", "HomeTotalAmt"}),
+        # LinkedTxn lists the bills made from the order: QBO's to write.
+        managed=frozenset({"TotalAmt", "HomeTotalAmt", "LinkedTxn"}),
         sticky=TXN_STICKY,
         refs=EXPENSE_LINE_REFS,
         hooks=(documents.purchase_document, documents.purchase_order),
         auto_doc_number=True,
+        fulfilment=("POStatus", "Open", "Closed"),
     ),
     EntityType(
         name="BillPayment",

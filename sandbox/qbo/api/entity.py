@@ -84,6 +84,10 @@ class EntityType:
     open_balance: tuple[str, ...] = ()  # ("Balance",) or ("Balance", "RemainingCredit")
     settlement: Settlement | None = None
     back_link_types: frozenset[str] = frozenset()  # LinkedTxn types payments write onto this document
+    # Types whose lines this document's lines may copy, linked line by line (a Bill's from a PurchaseOrder).
+    line_sources: frozenset[str] = frozenset()
+    # A source document's status property and its open and closed values: closed once fully copied.
+    fulfilment: tuple[str, str, str] | None = None
     auto_doc_number: bool = False
     unique_doc_number: bool = False
     void: Hook | None = None

@@ -53,8 +53,9 @@ def _number_lines(lines: list[dict[str, Any]], *, line_numbers: bool) -> None:
 
 
 def _ordered_line(line: dict[str, Any]) -> None:
-    """Id, LineNum, Description, Amount, DetailType first, as Intuit writes lines."""
-    head = {key: line[key] for key in ("Id", "LineNum", "Description", "Amount", "DetailType") if key in line}
+    """Id, LineNum, Description, Amount, LinkedTxn, DetailType first, as Intuit writes lines."""
+    order = ("Id", "LineNum", "Description", "Amount", "LinkedTxn", "DetailType")
+    head = {key: line[key] for key in order if key in line}
     rest = {key: value for key, value in line.items() if key not in head}
     line.clear()
     line.update(head)
