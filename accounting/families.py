@@ -4,7 +4,9 @@ are driven from this table; each provider says how its ledger serves a family
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 
@@ -18,6 +20,28 @@ class Child:
     key: str
     model: type[models.Model]
     parent_field: str
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    """A document made from a document of another family: a bill from a purchase order.
+
+    The ledger's own link wins where it gives one: the source's `remote_id_field` holds the target's remote
+    id. Else the target is the document of the same connection and contact whose number the source quotes
+    as its reference (a ledger that keeps no other link copies the order's number into the bill's
+    reference). Both families are documents (number, reference, contact). Only sources within `scope` (bills,
+    not sales invoices) can have the link. The source's detail shows the target under `key`; the target's
+    detail lists its sources under `reverse_key`."""
+
+    key: str
+    target: str
+    remote_id_field: str
+    reverse_key: str
+    scope: tuple[tuple[str, object], ...] = ()
+
+    def covers(self, values: Mapping[str, Any]) -> bool:
+        """Whether a source with these values (a record's, or an endpoint's scope) can have the link."""
+        return all(values.get(name, wanted) == wanted for name, wanted in self.scope)
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,8 @@ class Family:
     amount_field: str = ""
     due_amount_field: str = ""
     due_date_field: str = ""
+    # Documents of other families this one's documents may have been made from.
+    links: tuple[DocumentLink, ...] = ()
 
     @property
     def has_status(self) -> bool:
@@ -123,6 +149,15 @@ FAMILIES: dict[str, Family] = {
             amount_field="total",
             due_amount_field="amount_due",
             due_date_field="due_date",
+            links=(
+                DocumentLink(
+                    "purchase_order",
+                    "purchase_orders",
+                    remote_id_field="purchase_order_remote_id",
+                    reverse_key="bills",
+                    scope=(("kind", "purchase"),),
+                ),
+            ),
         ),
         Family(
             "credit_notes",
@@ -188,6 +223,13 @@ def family_get(key: str) -> Family:
     return FAMILIES[key]
 
 
+def links_to(family: Family) -> list[tuple[Family, DocumentLink]]:
+    """The links of other families whose targets are this family's documents, with their source family."""
+    return [
+        (source, link) for source in FAMILIES.values() for link in source.links if link.target == family.key
+    ]
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One entity type as API clients and staff see it: a family, or the part of one a scope selects
@@ -201,6 +243,15 @@ class Endpoint:
     @property
     def path(self) -> str:
         return self.key.replace("_", "-")
+
+    @property
+    def detail_links(self) -> list[str]:
+        """The links a record of this entity type can show on its detail (one query each): those of its
+        family its scope allows (a bill's purchase order, not a sales invoice's), and the reverse of
+        those whose targets its records are."""
+        scope = dict(self.scope)
+        own = [link.key for link in self.family.links if link.covers(scope)]
+        return own + [link.reverse_key for _, link in links_to(self.family)]
 
 
 def _endpoint(key: str, family: str, label: str, **scope: object) -> Endpoint:

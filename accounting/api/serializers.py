@@ -7,11 +7,12 @@ import functools
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject, RelatedField
 
-from accounting.families import Family
+from accounting.families import Family, links_to
 from accounting.models import PaymentAllocation
 
 # The largest id a table holds (a 64-bit key): larger numbers are refused as input, not sent to SQL.
@@ -87,6 +88,16 @@ class PaymentAppliedSerializer(serializers.ModelSerializer):
         fields = ["payment_id", "payment_remote_id", "date", "status", "amount"]
 
 
+class LinkedDocumentSerializer(serializers.Serializer):
+    """Another document this one was made from, or that was made from it (a bill's purchase order)."""
+
+    id = serializers.IntegerField()
+    remote_id = serializers.CharField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    total = serializers.DecimalField(max_digits=19, decimal_places=4)
+
+
 def _child_serializer(model: type[models.Model], parent_field: str) -> type[serializers.ModelSerializer]:
     meta = type(
         "Meta",
@@ -137,6 +148,27 @@ def serializers_for(family: Family) -> tuple[type[MirrorSerializer], type[Mirror
             return PaymentAppliedSerializer(applied, many=True).data  # type: ignore[return-value]
 
         attributes["get_payments"] = get_payments
+    # Documents this one was made from, and made from it, as the view resolved them (`document_links_get`).
+    for link in family.links:
+        attributes[link.key] = serializers.SerializerMethodField()
+        detail_fields.append(link.key)
+
+        @extend_schema_field(LinkedDocumentSerializer(allow_null=True))
+        def get_target(self: Any, obj: Any, key: str = link.key) -> dict[str, Any] | None:
+            found = self.context.get("links", {}).get(obj.pk, {}).get(key)
+            return None if found is None else LinkedDocumentSerializer(found).data
+
+        attributes[f"get_{link.key}"] = get_target
+    for _, link in links_to(family):
+        attributes[link.reverse_key] = serializers.SerializerMethodField()
+        detail_fields.append(link.reverse_key)
+
+        @extend_schema_field(LinkedDocumentSerializer(many=True))
+        def get_sources(self: Any, obj: Any, key: str = link.reverse_key) -> list[dict[str, Any]]:
+            found = self.context.get("links", {}).get(obj.pk, {}).get(key, [])
+            return LinkedDocumentSerializer(found, many=True).data  # type: ignore[return-value]
+
+        attributes[f"get_{link.reverse_key}"] = get_sources
     attributes["raw"] = serializers.SerializerMethodField()
     detail_fields.append("raw")
 

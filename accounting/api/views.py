@@ -1,7 +1,8 @@
 """The entity API: one base viewset, and one declaration per entity type made from `ENDPOINTS`.
 
 Every entity type gets list (filters, ordering on every column, page-number or cursor pagination; active
-records by default), get (with lines, contact, payments applied, `?include=raw` for the payload),
+records by default), get (with lines, contact, payments applied, the documents it was made from or that
+were made from it, `?include=raw` for the payload),
 delete and bulk delete of mirror records, archive/unarchive, refresh (a pull of the family, 202),
 statistics of the filtered list, and CSV/XLSX export of it."""
 
@@ -19,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounting import exports, services
+from accounting import exports, selectors, services
 from accounting.api.pagination import HybridPagination
 from accounting.api.serializers import (
     BulkResultSerializer,
@@ -90,6 +91,8 @@ class MirrorViewSet(BaseReadDeleteModelViewSet):
                 payment__connection_id=instance.connection_id, target_remote_id=instance.remote_id
             ).select_related("payment")
             context["payments"] = {instance.remote_id: list(applied)}
+        links = selectors.document_links_get(family=self.endpoint.family, record=instance)
+        context["links"] = {instance.pk: links}
         return Response(self.detail_serializer_class(instance, context=context).data)
 
     @extend_schema(description=DELETE_NOTE)

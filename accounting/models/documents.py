@@ -85,6 +85,11 @@ class Invoice(Document):
     amount_paid = optional_money()
     amount_credited = optional_money()
     fully_paid_on = models.DateField(null=True, blank=True)
+    purchase_order_remote_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The purchase order a bill was made from, where the ledger links the two by id.",
+    )
 
     class Meta:
         constraints = mirror_constraints("invoice")
@@ -101,6 +106,7 @@ class Invoice(Document):
             ),
             models.Index(fields=["connection", "kind", "status"], name="invoice_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="invoice_contact_remote"),
+            models.Index(fields=["purchase_order_remote_id"], name="invoice_purchase_order"),
         ]
         ordering = ("-issue_date", "-pk")
 

@@ -15,8 +15,13 @@ from django.utils import timezone
 
 from accounting.families import ENDPOINTS, Endpoint
 from accounting.filtersets import FILTERSETS, filter_fields
+from accounting.models import Invoice, PurchaseOrder
+from core.jsontext import decode
 from integrations.models import Connection, SyncRun
 from integrations.providers import get_provider
+from sandbox.models import Tenant
+from sandbox.models.qbo_records import QboRecord
+from sandbox.models.xero_records import XeroRecord
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -84,6 +89,80 @@ def test_list_and_get_show_exactly_what_was_mirrored(mirrored, api_client):
         for child in endpoint.family.children:
             assert len(detail[child.key]) == getattr(record, child.key).count(), (endpoint.key, child.key)
         assert api_client.get(f"/api/v1/{endpoint.path}/{record.pk}/").json()["raw"] is None
+    assert_documents_show_what_they_were_made_from(mirrored, api_client)
+
+
+def ledger_bills_by_order(connection: Connection) -> dict[str, list[str]]:
+    """Per purchase order (its remote id), the bills the ledger made from it, read from the sandbox's own
+    records: QBO lists them in the order's LinkedTxn; Xero keeps no link but the order's number, which
+    "Copy to > Bill" puts in the bill's Reference (the bill is the order's contact's)."""
+    tenant = Tenant.objects.get(tenant_id=connection.tenant_id)
+    if connection.provider == "quickbooks":
+        orders = QboRecord.objects.filter(tenant=tenant, entity="PurchaseOrder", deleted=False)
+        return {
+            record_id: [
+                link["TxnId"] for link in decode(body).get("LinkedTxn", []) if link["TxnType"] == "Bill"
+            ]
+            for record_id, body in orders.values_list("record_id", "body")
+        }
+    records = XeroRecord.objects.filter(tenant=tenant, collection__in=["PurchaseOrders", "Invoices"])
+    bodies = [(collection, decode(body)) for collection, body in records.values_list("collection", "body")]
+    return {
+        order["PurchaseOrderID"]: [
+            bill["InvoiceID"]
+            for kind, bill in bodies
+            if kind == "Invoices"
+            and bill["Type"] == "ACCPAY"
+            and bill["Reference"] == order["PurchaseOrderNumber"]
+            and bill["Contact"]["ContactID"] == order["Contact"]["ContactID"]
+        ]
+        for collection, order in bodies
+        if collection == "PurchaseOrders"
+    }
+
+
+def summary(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "remote_id": record.remote_id,
+        "number": record.number,
+        "status": record.status,
+        "total": as_api(record.total),
+    }
+
+
+def assert_documents_show_what_they_were_made_from(connection: Connection, api_client) -> None:
+    """A bill made from a purchase order shows that order, the order lists its bills, and every other bill
+    and sales invoice shows no order: each exactly as the ledger made them."""
+    made_from = ledger_bills_by_order(connection)
+    orders = {o.remote_id: o for o in PurchaseOrder.objects.filter(connection=connection)}
+    invoices = {i.remote_id: i for i in Invoice.objects.filter(connection=connection, remote_deleted=False)}
+    billed = {order_id: bills for order_id, bills in made_from.items() if bills}
+    # Each seeded ledger bills one of its orders in full: the order reads as billed.
+    assert len(billed) == 1, made_from
+    [(order_id, [bill_id])] = billed.items()
+    order, bill = orders[order_id], invoices[bill_id]
+    assert (bill.kind, order.status) == ("purchase", "billed")
+
+    detail = api_client.get(f"/api/v1/bills/{bill.pk}/").json()
+    assert detail["purchase_order"] == summary(order)
+    detail = api_client.get(f"/api/v1/purchase-orders/{order.pk}/").json()
+    assert detail["bills"] == [summary(bill)]
+    for other in orders.values():
+        if other.remote_id != order_id:
+            assert api_client.get(f"/api/v1/purchase-orders/{other.pk}/").json()["bills"] == []
+    unlinked = [i for i in invoices.values() if i.kind == "purchase" and i.remote_id != bill_id]
+    sales = [i for i in invoices.values() if i.kind == "sales"]
+    assert unlinked
+    assert sales
+    assert api_client.get(f"/api/v1/bills/{unlinked[0].pk}/").json()["purchase_order"] is None
+    assert api_client.get(f"/api/v1/invoices/{sales[0].pk}/").json()["purchase_order"] is None
+    # The ledger's own link, where it gives one, is a column like any other, filtered exactly.
+    rows = listing(
+        api_client, ENDPOINTS["bills"], connection=connection.pk, purchase_order_remote_id=order_id
+    )
+    linked_by_id = Invoice.objects.filter(connection=connection, purchase_order_remote_id=order_id)
+    assert [row["id"] for row in rows] == list(linked_by_id.values_list("pk", flat=True))
 
 
 def _jsonish(value: Any) -> Any:
@@ -273,7 +352,8 @@ def test_statistics_add_up_exactly(mirrored, api_client):
 
 def test_query_counts_do_not_grow_with_the_page(mirrored, api_client, django_assert_num_queries):
     """List: token, the capped count, the page with its connection; detail: token, the record with its contact,
-    each child list, payments applied. Neither grows with the number of rows or lines."""
+    each child list, payments applied, each document it was made from or that was made from it (a bill's
+    purchase order, an order's bills). Neither grows with the number of rows or lines."""
     for endpoint in endpoints_of(mirrored):
         base = scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False)
         if base.count() < 3:
@@ -289,6 +369,7 @@ def test_query_counts_do_not_grow_with_the_page(mirrored, api_client, django_ass
             counts.append(len(captured.captured_queries))
         assert counts[0] == counts[1], (endpoint.key, counts)
         expected_detail = 1 + len(endpoint.family.children) + (1 if endpoint.family.due_amount_field else 0)
+        expected_detail += len(endpoint.detail_links)
         record = base[0]
         with django_assert_num_queries(expected_detail + 1):  # + the token lookup
             assert api_client.get(f"/api/v1/{endpoint.path}/{record.pk}/").status_code == 200

@@ -120,6 +120,9 @@ def test_full_pull_mirrors_the_sandbox(qbo_connection, qbo_company, pull):
         )
         assert invoice.contact_id == contact.pk
         assert invoice.contact_remote_type == contact.remote_type
+        # A bill made from a purchase order names it in its LinkedTxn (payments are listed there too).
+        orders = [link["TxnId"] for link in body["LinkedTxn"] if link["TxnType"] == "PurchaseOrder"]
+        assert invoice.purchase_order_remote_id == (orders[0] if orders else "")
         lines = [line for line in body["Line"] if line["DetailType"] != "SubTotalLineDetail"]
         assert [line.amount for line in invoice.lines.all()] == [line["Amount"] for line in lines]
         detail = lines[0][lines[0]["DetailType"]]

@@ -294,6 +294,25 @@ ALLOCATIONS = ChildMap(
 )
 
 
+def _linked_id(txn_type: str) -> Getter:
+    """The id of the first transaction of this type the record is linked to: a Bill made from a purchase
+    order lists it in its own `LinkedTxn` (`{"TxnId", "TxnType": "PurchaseOrder"}`), and each copied line
+    in the line's `LinkedTxn` (with the order's `TxnLineId`); the header is QBO's summary of the lines."""
+
+    def get(record: Mapping[str, Any]) -> str:
+        lines = record.get("Line") or []
+        for links in (
+            record.get("LinkedTxn"),
+            *(line.get("LinkedTxn") for line in lines if isinstance(line, dict)),
+        ):
+            for link in links or []:
+                if isinstance(link, dict) and link.get("TxnType") == txn_type and link.get("TxnId"):
+                    return str(link["TxnId"])
+        return ""
+
+    return get
+
+
 def _bill_payment_account(record: Mapping[str, Any]) -> str:
     for key, ref in (("CheckPayment", "BankAccountRef"), ("CreditCardPayment", "CCAccountRef")):
         detail = record.get(key)
@@ -392,7 +411,10 @@ def _document_fields(party: str) -> dict[str, Getter]:
     }
 
 
-def _invoice(remote_type: str, kind: str, party: str) -> RemoteEntity:
+NOT_LINKED = const("")
+
+
+def _invoice(remote_type: str, kind: str, party: str, *, purchase_order: Getter = NOT_LINKED) -> RemoteEntity:
     return _entity(
         "invoices",
         remote_type,
@@ -401,6 +423,7 @@ def _invoice(remote_type: str, kind: str, party: str) -> RemoteEntity:
             **_document_fields(party),
             "kind": const(kind),
             "reference": const(""),
+            "purchase_order_remote_id": purchase_order,
             "due_date": converted("DueDate", qbo_date),
             "status": _open_status,
             "tax_mode": text_at("GlobalTaxCalculation"),
@@ -564,7 +587,10 @@ SOURCES: dict[str, FamilySource] = {
     ),
     "invoices": FamilySource(
         "invoices",
-        (_invoice("Invoice", "sales", "CustomerRef"), _invoice("Bill", "purchase", "VendorRef")),
+        (
+            _invoice("Invoice", "sales", "CustomerRef"),
+            _invoice("Bill", "purchase", "VendorRef", purchase_order=_linked_id("PurchaseOrder")),
+        ),
         incremental_max_age_days=CDC_LOOKBACK_DAYS,
     ),
     "credit_notes": FamilySource(

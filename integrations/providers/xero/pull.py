@@ -424,6 +424,9 @@ SOURCES: dict[str, FamilySource] = {
                     "amount_paid": decimal_at("AmountPaid"),
                     "amount_credited": decimal_at("AmountCredited"),
                     "fully_paid_on": converted("FullyPaidOnDate", ms_date),
+                    # Xero keeps no id of the purchase order a bill was copied from: the order's number is
+                    # in the bill's Reference, which the mirror's link rule reads.
+                    "purchase_order_remote_id": const(""),
                 },
                 children={"lines": LINES},
                 options={"paged": True, "by_ids": "IDs", "unitdp": 4},
