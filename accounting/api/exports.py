@@ -84,6 +84,11 @@ class ExportViewSet(BaseReadOnlyModelViewSet):
     ordering = ("-created_at", "-pk")
     lookup_value_regex = r"\d+"
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A job whose worker died would read "running" until the hourly purge: fail it before answering.
+        exports.export_jobs_fail_stale()
+
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> Any:

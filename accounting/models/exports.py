@@ -14,7 +14,8 @@ class ExportJob(TimeStampedModel):
     which format, for whom; its progress, and the file it wrote under `EXPORT_DIR` until it expires.
 
     The query string is replayed through the endpoint's own filter backends when the job runs, so the file
-    holds the rows the API list would have shown at that moment."""
+    holds the rows the API list would have shown at that moment. A running job's worker beats `heartbeat_at`
+    with its progress; a job whose heartbeat stopped is marked failed (`accounting.exports.STALE_AFTER`)."""
 
     endpoint = models.CharField(max_length=40, help_text="The entity type, e.g. invoices.")
     export_format = models.CharField(max_length=8, choices=ExportFormatChoices.choices)
@@ -31,6 +32,9 @@ class ExportJob(TimeStampedModel):
     file_size = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker writing it last showed progress."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="When the file is deleted.")
 
