@@ -3,6 +3,7 @@
 
 from django.contrib import admin
 
+from accounting.admin import exports as _exports  # noqa: F401  (registers ExportJobAdmin)
 from accounting.admin.records import mirror_admin
 from accounting.families import FAMILIES
 
