@@ -161,6 +161,9 @@ def deliveries_settled() -> bool:
 
 
 def subscribe(app: SandboxApp, url: str, **fields: Any) -> None:
+    # A delivery still recording its outcome holds SQLite's shared-cache table lock, which fails this
+    # write at once ("database table is locked") rather than waiting for it: let earlier ones finish.
+    wait_until(deliveries_settled)
     SandboxApp.objects.filter(pk=app.pk).update(webhook_url=url, **fields)
     app.refresh_from_db()
 
