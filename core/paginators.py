@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -38,9 +38,22 @@ class EstimatedCountPaginator(Paginator):
         return max(self._query_estimate(queryset), counted) if postgres else counted
 
     def page(self, number: int | str) -> Page:
+        first_rows: list[Any] | None = None
+        if "count" not in self.__dict__ and isinstance(self.object_list, QuerySet) and _is_one(number):
+            # The first page is read before anything is counted: when it holds the whole list (a search,
+            # a narrow filter) its length is the count, and the list costs one query instead of two
+            # (each of which would run the search).
+            first_rows = list(self.object_list[: self.per_page + self.orphans + 1])
+            if len(first_rows) <= self.per_page + self.orphans:
+                self.__dict__["count"] = len(first_rows)
+                if not first_rows and not self.allow_empty_first_page:
+                    raise EmptyPage("That page contains no results")
+                return Page(first_rows, 1, self)
         page = super().page(number)
         window = page.object_list
-        if isinstance(window, QuerySet) and window.query.low_mark >= self.keys_first_from:
+        if first_rows is not None:
+            page.object_list = first_rows[: self.per_page]
+        elif isinstance(window, QuerySet) and window.query.low_mark >= self.keys_first_from:
             page.object_list = self._rows_by_key(window)
         return page
 
@@ -81,3 +94,10 @@ class EstimatedCountPaginator(Paginator):
     @property
     def count_is_estimate(self) -> bool:
         return self.count > self.exact_limit
+
+
+def _is_one(number: int | str) -> bool:
+    try:
+        return int(number) == 1
+    except (TypeError, ValueError):
+        return False

@@ -63,11 +63,33 @@ def test_a_deep_page_costs_two_small_queries(widgets):
 
 
 def test_count_is_exact_to_the_limit_and_capped_past_it(widgets):
-    assert SmallPaginator(Widget.objects.filter(status="draft"), 10).count == 15
-    big = SmallPaginator(Widget.objects.all(), 10)
+    assert SmallPaginator(Widget.objects.filter(status="draft").order_by("pk"), 10).count == 15
+    big = SmallPaginator(Widget.objects.order_by("pk"), 10)
     if connection.vendor == "postgresql":
         assert big.count >= 31  # the planner's estimate, never below what was counted
     else:
         assert big.count == 31  # a lower bound: one past the limit
     assert big.count_is_estimate
-    assert not SmallPaginator(Widget.objects.filter(status="draft"), 10).count_is_estimate
+    assert not SmallPaginator(Widget.objects.filter(status="draft").order_by("pk"), 10).count_is_estimate
+
+
+def test_a_first_page_that_holds_the_whole_list_costs_one_query(widgets):
+    paginator = CountingPaginator(Widget.objects.filter(status="draft").order_by("pk"), 20)
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page(1)
+        rows = list(page)
+        count = paginator.count
+    assert len(queries) == 1
+    assert count == len(rows) == 15
+    assert not page.has_next()
+
+
+def test_a_full_first_page_is_read_once_and_counted_once(widgets):
+    paginator = CountingPaginator(Widget.objects.order_by("pk"), 10)
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page("1")
+        rows = _names(page)
+    assert len(queries) == 2  # the page (and one row more), then the count
+    assert rows == _names(Widget.objects.order_by("pk")[:10])
+    assert paginator.count == 45
+    assert page.has_next()
