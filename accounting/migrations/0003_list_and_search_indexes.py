@@ -57,12 +57,35 @@ class Migration(migrations.Migration):
     operations = [
         TrigramExtension(),
         migrations.RunPython(trigram_indexes_create, trigram_indexes_drop, elidable=False),
-        # A currency matches a tenth of a table or more: its index only misleads the planner (see
-        # accounting.models.base.mirror_indexes).
-        migrations.RemoveIndex(model_name="contact", name="contact_currency"),
+        # A dated family's currency is indexed with its date, not alone (accounting.models.base.mirror_indexes).
         migrations.RemoveIndex(model_name="creditnote", name="creditnote_currency"),
         migrations.RemoveIndex(model_name="invoice", name="invoice_currency"),
         migrations.RemoveIndex(model_name="payment", name="payment_currency"),
+        migrations.AddIndex(
+            model_name="creditnote",
+            index=models.Index(fields=["currency", "issue_date"], name="creditnote_currency_date"),
+        ),
+        migrations.AddIndex(
+            model_name="invoice",
+            index=models.Index(fields=["currency", "issue_date"], name="invoice_currency_date"),
+        ),
+        migrations.AddIndex(
+            model_name="payment",
+            index=models.Index(fields=["currency", "issue_date"], name="payment_currency_date"),
+        ),
+        migrations.AddIndex(
+            model_name="journal",
+            index=models.Index(fields=["currency", "issue_date"], name="journal_currency_date"),
+        ),
+        migrations.AddIndex(
+            model_name="purchaseorder",
+            index=models.Index(fields=["currency", "issue_date"], name="purchaseorder_currency_date"),
+        ),
+        # The admin's currency filter walks an index leading with the column.
+        migrations.AddIndex(
+            model_name="account",
+            index=models.Index(fields=["currency"], name="account_currency"),
+        ),
         migrations.AddIndex(
             model_name="account",
             index=models.Index(fields=["remote_id"], name="account_remote_id"),

@@ -79,14 +79,17 @@ def mirror_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
-def mirror_indexes(prefix: str, *extra: str, listed: tuple[str, ...] = ()) -> list[models.Index]:
+def mirror_indexes(
+    prefix: str, *extra: str, listed: tuple[str, ...] = (), by_currency: str = ""
+) -> list[models.Index]:
     """The indexes every family needs plus one per extra filter or sort column. `listed` is the default
     list's scope and order (e.g. kind, newest first): a partial index over active records only, so the first
     page of a list of millions reads its rows straight off the index, with no sort and no filtering.
 
-    A column of a handful of values (a currency) gets no index: it matches a tenth of a table or more, and
-    the planner then ANDs that whole bitmap into a selective date range instead of filtering the range's
-    rows (77 ms against 25 ms to count a 90-day range in one currency at a million invoices)."""
+    A dated family's currency is indexed with its date, (currency, date), not alone (`by_currency`): alone, a
+    column of a handful of values matches a tenth of a table, and the planner ANDed that whole bitmap into a
+    selective date range (77 ms to count a 90-day range in one currency at a million invoices; 7 ms with the
+    pair), while the admin's currency filter still finds the distinct values by walking the pair's index."""
     indexes = [
         models.Index(fields=["remote_id"], name=f"{prefix}_remote_id"),
         models.Index(fields=["connection", "remote_updated_at"], name=f"{prefix}_conn_updated"),
@@ -96,6 +99,8 @@ def mirror_indexes(prefix: str, *extra: str, listed: tuple[str, ...] = ()) -> li
         models.Index(fields=["link_content_type", "link_object_id"], name=f"{prefix}_link"),
     ]
     indexes += [models.Index(fields=[column], name=f"{prefix}_{column}"[:30]) for column in extra]
+    if by_currency:
+        indexes.append(models.Index(fields=["currency", by_currency], name=f"{prefix}_currency_date"))
     if listed:
         indexes.append(
             models.Index(

@@ -36,7 +36,7 @@ class Contact(MirrorRecord):
     class Meta:
         constraints = mirror_constraints("contact")
         indexes = [
-            *mirror_indexes("contact", "name", "email", "status", listed=("name", "id")),
+            *mirror_indexes("contact", "name", "email", "status", "currency", listed=("name", "id")),
             models.Index(fields=["connection", "is_customer"], name="contact_conn_customer"),
             models.Index(fields=["connection", "is_supplier"], name="contact_conn_supplier"),
         ]

@@ -103,6 +103,7 @@ class Invoice(Document):
                 "total",
                 "amount_due",
                 listed=("kind", "-issue_date", "-id"),
+                by_currency="issue_date",
             ),
             models.Index(fields=["connection", "kind", "status"], name="invoice_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="invoice_contact_remote"),
@@ -131,7 +132,15 @@ class CreditNote(Document):
     class Meta:
         constraints = mirror_constraints("creditnote")
         indexes = [
-            *mirror_indexes("creditnote", "number", "issue_date", "status", "total", listed=NEWEST_FIRST),
+            *mirror_indexes(
+                "creditnote",
+                "number",
+                "issue_date",
+                "status",
+                "total",
+                listed=NEWEST_FIRST,
+                by_currency="issue_date",
+            ),
             models.Index(fields=["connection", "kind", "status"], name="creditnote_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="creditnote_contact_remote"),
         ]
@@ -182,6 +191,7 @@ class PurchaseOrder(Document):
                 "status",
                 "total",
                 listed=NEWEST_FIRST,
+                by_currency="issue_date",
             ),
             models.Index(fields=["contact_remote_id"], name="purchaseorder_contact_remote"),
         ]
@@ -209,7 +219,15 @@ class Journal(MirrorRecord):
 
     class Meta:
         constraints = mirror_constraints("journal")
-        indexes = mirror_indexes("journal", "number", "issue_date", "status", "total", listed=NEWEST_FIRST)
+        indexes = mirror_indexes(
+            "journal",
+            "number",
+            "issue_date",
+            "status",
+            "total",
+            listed=NEWEST_FIRST,
+            by_currency="issue_date",
+        )
         ordering = ("-issue_date", "-pk")
 
     @property
@@ -250,7 +268,9 @@ class Payment(Document):
     class Meta:
         constraints = mirror_constraints("payment")
         indexes = [
-            *mirror_indexes("payment", "issue_date", "status", "amount", listed=NEWEST_FIRST),
+            *mirror_indexes(
+                "payment", "issue_date", "status", "amount", listed=NEWEST_FIRST, by_currency="issue_date"
+            ),
             models.Index(fields=["connection", "kind", "status"], name="payment_conn_kind_status"),
             models.Index(fields=["contact_remote_id"], name="payment_contact_remote"),
         ]

@@ -40,7 +40,9 @@ class Account(MirrorRecord):
 
     class Meta:
         constraints = mirror_constraints("account")
-        indexes = mirror_indexes("account", "code", "name", "status", "account_type", "classification")
+        indexes = mirror_indexes(
+            "account", "code", "name", "status", "account_type", "classification", "currency"
+        )
         ordering = ("code", "name", "pk")
 
     @property

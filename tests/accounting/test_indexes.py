@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
 from django.db import connection, transaction
 
+from accounting.admin.listing import IndexedValuesFieldListFilter
 from accounting.families import FAMILIES
 from accounting.filtersets import FILTERSETS
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's"),
-]
+pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's"
+)
 
 
 def _index_definitions(table: str) -> str:
@@ -20,6 +22,7 @@ def _index_definitions(table: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
+@postgres_only
 @pytest.mark.parametrize("key", sorted(FAMILIES))
 def test_every_search_field_has_a_trigram_index(key):
     family = FAMILIES[key]
@@ -32,6 +35,7 @@ def test_every_search_field_has_a_trigram_index(key):
         )
 
 
+@postgres_only
 @pytest.mark.parametrize("key", sorted(FAMILIES))
 def test_the_search_query_is_one_the_trigram_indexes_serve(key):
     """The planner takes the index only if the query's expression is the index's: with plain scans priced
@@ -48,3 +52,19 @@ def test_the_search_query_is_one_the_trigram_indexes_serve(key):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     for column in family.search_fields:
         assert f"{family.model._meta.db_table}_{column}_trgm" in plan, plan
+
+
+@pytest.mark.parametrize("key", sorted(FAMILIES))
+def test_every_admin_filter_that_walks_an_index_has_one(key):
+    """The admin's value filters find their choices by walking an index that leads with the column; with
+    none, the walk is a table scan per value (3.5 s at a million invoices)."""
+    model = FAMILIES[key].model
+    model_admin = admin.site._registry[model]
+    walked = [
+        entry[0]
+        for entry in model_admin.list_filter
+        if isinstance(entry, tuple) and issubclass(entry[1], IndexedValuesFieldListFilter)
+    ]
+    leading = {index.fields[0].lstrip("-") for index in model._meta.indexes if index.fields}
+    for column in walked:
+        assert column in leading, f"{key}: the admin's {column} filter needs an index leading with {column}"
