@@ -16,7 +16,7 @@ from core.paginators import EstimatedCountPaginator
 
 
 class MirrorCursorPagination(pagination.CursorPagination):
-    page_size = 100
+    page_size = PageNumberPagination.page_size  # the same default page as numbered pages
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("-pk",)
