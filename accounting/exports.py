@@ -61,6 +61,7 @@ from accounting.choices import ExportFormatChoices, ExportJobStatusChoices
 from accounting.families import ENDPOINTS, Endpoint
 from accounting.models import ExportJob
 from core.errors import InvalidInput
+from core.paginators import rows_more_than
 from core.queue import task_enqueue_on_commit
 
 if TYPE_CHECKING:
@@ -387,12 +388,6 @@ def xlsx_write(target: IO[bytes], *, title: str, columns: list[str], rows: Itera
 def export_file_name(endpoint: Endpoint, export_format: str, *, on: Any = None) -> str:
     day = timezone.localdate(on) if on is not None else timezone.localdate()
     return f"{endpoint.path}-{day.isoformat()}.{export_format}"
-
-
-def rows_more_than(queryset: QuerySet[Any], limit: int) -> bool:
-    """Whether the list has more than `limit` rows, counting no further than one past it (a COUNT over a
-    list of millions costs seconds; this costs what reading `limit` index entries does)."""
-    return bool(queryset.order_by()[: limit + 1].count() > limit)
 
 
 def export_respond(

@@ -31,7 +31,7 @@ class EstimatedCountPaginator(Paginator):
             estimate = self._table_estimate(queryset)
             if estimate > self.exact_limit:
                 return estimate
-        counted = queryset.order_by()[: self.exact_limit + 1].count()
+        counted = count_capped(queryset, self.exact_limit)
         if counted <= self.exact_limit:
             return counted
         # Elsewhere the capped count itself (one past the limit) says "more than the limit".
@@ -101,3 +101,13 @@ def _is_one(number: int | str) -> bool:
         return int(number) == 1
     except (TypeError, ValueError):
         return False
+
+
+def count_capped(queryset: QuerySet[Any], limit: int) -> int:
+    """The rows of a list, counted no further than one past `limit`: a COUNT(*) over a list of millions
+    costs seconds, this what reading `limit` index entries does."""
+    return int(queryset.order_by()[: limit + 1].count())
+
+
+def rows_more_than(queryset: QuerySet[Any], limit: int) -> bool:
+    return count_capped(queryset, limit) > limit

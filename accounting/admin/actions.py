@@ -19,6 +19,7 @@ from accounting.families import Family
 from accounting.resources import RESOURCES
 from accounting.services import BULK_LIMIT, family_refresh, records_archive, records_delete
 from core.errors import LedgerlinkError
+from core.paginators import rows_more_than
 from integrations.models import Connection
 
 # Rows one export may hold: a bigger one is a job for the API's paged list, not a browser request.
@@ -139,7 +140,7 @@ class MirrorActionsMixin(_Base):
     def _export(
         self, request: HttpRequest, queryset: QuerySet[Any], file_format: Format
     ) -> HttpResponse | None:
-        if queryset.order_by()[: EXPORT_LIMIT + 1].count() > EXPORT_LIMIT:
+        if rows_more_than(queryset, EXPORT_LIMIT):
             self.message_user(
                 request,
                 f"Export at most {EXPORT_LIMIT:,} records at once; filter the list to narrow it down.",
