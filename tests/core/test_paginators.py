@@ -85,7 +85,8 @@ def test_a_first_page_that_holds_the_whole_list_costs_one_query(widgets):
 
 
 def test_a_full_first_page_is_read_once_and_counted_once(widgets):
-    paginator = CountingPaginator(Widget.objects.order_by("pk"), 10)
+    # Filtered, so PostgreSQL too counts rather than first asking the planner for the table's size.
+    paginator = CountingPaginator(Widget.objects.filter(amount__gte=0).order_by("pk"), 10)
     with CaptureQueriesContext(connection) as queries:
         page = paginator.page("1")
         rows = _names(page)
