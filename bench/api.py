@@ -56,7 +56,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from harness import HOST, REPOSITORY, Deadline, django_setup, free_port, manage, postgres_database
+from harness import (
+    HOST,
+    REPOSITORY,
+    Deadline,
+    django_setup,
+    free_port,
+    manage,
+    postgres_database,
+    wait_until_serving,
+)
 
 LIST_TARGET_MS = 50.0  # p95
 EXPORT_MEMORY_TARGET_MB = 150.0
@@ -555,24 +564,6 @@ def proc_cpu_ticks(pid: int) -> int:
 def peak_reset(pid: int) -> None:
     """Reset the process's VmHWM to its current RSS (Linux: `5` to clear_refs)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def wait_serving(
-    url: str, headers: dict[str, str], server: subprocess.Popen[bytes], deadline: Deadline
-) -> None:
-    until = time.monotonic() + deadline.left(60)
-    while time.monotonic() < until:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with code {server.returncode} before serving.")
-        try:
-            response = requests.get(url, headers=headers, timeout=10)
-        except requests.ConnectionError:
-            time.sleep(0.2)
-            continue
-        if response.status_code == 200:
-            return
-        raise SystemExit(f"The server answered {response.status_code}: {response.text[:300]}")
-    raise SystemExit("gunicorn did not start serving within 60 s.")
 
 
 # --- figures ----------------------------------------------------------------------------------------------
@@ -1104,7 +1095,9 @@ def run(options: argparse.Namespace) -> int:
             base = f"http://{HOST}:{port}"
             server = gunicorn_start(environment, work, port, options.workers)
             headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-            wait_serving(f"{base}/api/v1/invoices/?page_size=1", headers, server, deadline)
+            wait_until_serving(
+                f"{base}/api/v1/invoices/?page_size=1", headers, server, deadline, name="gunicorn"
+            )
             workers = workers_of(server)
             print(
                 f"server: gunicorn config.wsgi on {HOST}:{port} (master {server.pid}, {options.workers} sync "

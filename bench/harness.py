@@ -85,21 +85,26 @@ def manage(
 
 
 def wait_until_serving(
-    url: str, headers: dict[str, str], server: subprocess.Popen[bytes], deadline: Deadline
+    url: str,
+    headers: dict[str, str],
+    server: subprocess.Popen[bytes],
+    deadline: Deadline,
+    name: str = "The sandbox server",
 ) -> None:
+    """Poll `url` until the server process answers 200; stop if it exits or answers anything else."""
     until = time.monotonic() + deadline.left(60)
     while time.monotonic() < until:
         if server.poll() is not None:
-            raise SystemExit(f"The sandbox server exited with code {server.returncode} before serving.")
+            raise SystemExit(f"{name} exited with code {server.returncode} before serving.")
         try:
-            response = requests.get(url, headers=headers, timeout=5)
+            response = requests.get(url, headers=headers, timeout=10)
         except requests.ConnectionError:
             time.sleep(0.2)
             continue
         if response.status_code == 200:
             return
-        raise SystemExit(f"The sandbox answered {response.status_code}: {response.text[:300]}")
-    raise SystemExit("The sandbox server did not start serving within 60 s.")
+        raise SystemExit(f"{name} answered {response.status_code}: {response.text[:300]}")
+    raise SystemExit(f"{name} did not start serving within 60 s.")
 
 
 def timed(
