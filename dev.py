@@ -3,7 +3,8 @@
 
     python3 dev.py demo    install into .venv, then run the demo (web server + task cluster, SQLite)
     python3 dev.py test    install into .venv, then run the whole test suite (pytest args pass through)
-    python3 dev.py lint    ruff check, ruff format --check, mypy, Django's deploy check, migrations check
+    python3 dev.py lint    ruff check, ruff format --check, mypy, the import contracts, Django's deploy check,
+                           migrations check
     python3 dev.py lock    re-resolve requirements.lock from pyproject.toml's pins
 
 The virtual environment is rebuilt only when pyproject.toml or requirements.lock change, so the second
@@ -92,6 +93,15 @@ def cmd_lint(args: list[str]) -> int:
         (("-m", "ruff", "check", "."), None),
         (("-m", "ruff", "format", "--check", "."), None),
         (("-m", "mypy", "."), None),
+        # The architecture's layers (.importlinter); the console entry point has no `-m` form.
+        (
+            (
+                "-c",
+                "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())",
+                "--no-cache",
+            ),
+            None,
+        ),
         (("manage.py", "check", "--deploy", "--fail-level", "WARNING"), prod_env),
         (
             ("manage.py", "makemigrations", "--check", "--dry-run"),
