@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,26 +30,26 @@ from accounting.families import FAMILIES, Family
 from accounting.models import Contact
 from accounting.writer import MirrorWriter
 from core.jsontext import PreEncoded, encode
+from integrations.calls import Attempt, CallTally, ledger_call
 from integrations.choices import (
-    ConnectionStatusChoices,
     SyncErrorKindChoices,
     SyncModeChoices,
     SyncRunStatusChoices,
 )
 from integrations.errors import (
     NeedsReauthorisation,
+    OutcomeUnknown,
     ProviderError,
     ProviderUnavailable,
     ProviderValidationError,
     RateLimited,
+    WaitRequired,
 )
 from integrations.models import Connection, SyncRun, SyncState
 from integrations.providers import get_provider
-from integrations.providers.base import AppCredentials, Provider, TokenSet
+from integrations.providers.base import Provider
 from integrations.providers.remote import FamilySource, Normalised, PulledPage, RemoteEntity
-from integrations.ratelimit import Refusal, budget_admit, budget_block, budget_slot, limits_for
 from integrations.sync import run_claim, run_finish, run_log, run_wait
-from integrations.tokens import connection_call
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +60,33 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
-class _Wait(Exception):
-    """The ledger's limits ask for a wait too long to hold a worker for."""
+class _RunTally(CallTally):
+    """The boundary's counters and warnings, kept on the sync run; waits keep its heartbeat."""
 
-    def __init__(self, seconds: float, reason: str) -> None:
-        super().__init__(reason)
-        self.seconds = seconds
-        self.reason = reason
+    def __init__(self, run: SyncRun) -> None:
+        super().__init__()
+        self.run = run
+
+    def calls_counted(self, calls: int) -> None:
+        self.run.api_calls += calls
+
+    def waited(self, seconds: float, *, limit: str) -> None:
+        if limit != "concurrent":
+            self.run.rate_limit_waits += 1
+        self.run.rate_limit_wait_seconds += seconds
+
+    def retried(self) -> None:
+        self.run.retries += 1
+
+    def note(self, level: str, message: str) -> None:
+        run_log(self.run, level, message)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep while keeping the heartbeat, so a long wait is not taken for a dead worker."""
+        ends = time.monotonic() + seconds
+        while (left := ends - time.monotonic()) > 0:
+            time.sleep(min(left, 5.0))
+            SyncRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
 
 
 @dataclass
@@ -117,7 +136,6 @@ class _Pass:
         self.family: Family = FAMILIES[run.entity]
         self.source: FamilySource = self.provider.pull_sources()[run.entity]
         self.state = SyncState.objects.get(connection=self.connection, entity=run.entity)
-        self.limits = limits_for(self.connection)
         self.model = self.family.model
         self.remote_types = [entity.remote_type for entity in self.source.entities]
         concrete = [f for f in self.model._meta.concrete_fields if not f.primary_key]
@@ -164,9 +182,9 @@ class _Pass:
             run.save()
             while True:
                 page = self._call(
-                    lambda app, tokens, current=token: self.provider.pull_page(  # type: ignore[misc]
-                        app=app,
-                        tokens=tokens,
+                    lambda attempt, current=token: self.provider.pull_page(  # type: ignore[misc]
+                        app=attempt.app,
+                        tokens=attempt.tokens,
                         tenant_id=self.connection.tenant_id,
                         source=self.source,
                         since=since,
@@ -205,63 +223,11 @@ class _Pass:
         return cursor
 
     # --- calls ------------------------------------------------------------------------------------------
-    def _call(self, operation: Callable[[AppCredentials, TokenSet], PulledPage]) -> PulledPage:
-        """One ledger call through the budget, with the ledger's failures handled by kind."""
-        run = self.run
-        failures = 0
-        inline_wait = _setting("SYNC_MAX_INLINE_WAIT_SECONDS", 15)
-        # Staff may disconnect or delete the connection while a long pull runs: stop at the next call.
-        self.connection.refresh_from_db(fields=["status", "status_reason", "credential"])
-        if self.connection.status != ConnectionStatusChoices.ACTIVE:
-            raise NeedsReauthorisation(
-                f"The connection is {self.connection.get_status_display().lower()}; the pull stopped. "
-                + self.connection.status_reason
-            )
-        while True:
-            admitted = budget_admit(connection=self.connection, limits=self.limits)
-            if isinstance(admitted, Refusal):
-                if admitted.seconds > inline_wait:
-                    raise _Wait(admitted.seconds, admitted.problem)
-                if admitted.problem != "concurrent":
-                    run.rate_limit_waits += 1
-                run.rate_limit_wait_seconds += admitted.seconds
-                self._sleep(admitted.seconds)
-                continue
-            try:
-                with budget_slot(admitted) as usage:
-                    page = connection_call(connection=self.connection, operation=operation)
-                    usage.append(page.usage)
-            except RateLimited as exc:
-                run.api_calls += 1
-                wait = exc.retry_after if exc.retry_after is not None else 60.0
-                budget_block(connection_id=self.connection.pk, seconds=wait, reason=exc.message)
-                run_log(run, "warning", f"{exc.message} Retry after {wait:.0f} s.")
-                if wait > inline_wait:
-                    raise _Wait(wait, exc.message) from None
-                run.rate_limit_waits += 1
-                run.rate_limit_wait_seconds += wait
-                self._sleep(wait)
-                continue
-            except ProviderUnavailable as exc:
-                run.api_calls += 1
-                failures += 1
-                run.retries += 1
-                if failures > int(_setting("SYNC_MAX_RETRIES", 5)):
-                    raise
-                delay = min(30.0, _setting("SYNC_RETRY_BASE_SECONDS", 1.0) * 2 ** (failures - 1))
-                delay *= random.uniform(0.5, 1.5)  # noqa: S311 (jitter)
-                run_log(run, "warning", f"{exc.message} Retrying in {delay:.1f} s (attempt {failures}).")
-                self._sleep(delay)
-                continue
-            run.api_calls += page.api_calls
-            return page
-
-    def _sleep(self, seconds: float) -> None:
-        """Sleep while keeping the heartbeat, so a long wait is not taken for a dead worker."""
-        ends = time.monotonic() + seconds
-        while (left := ends - time.monotonic()) > 0:
-            time.sleep(min(left, 5.0))
-            SyncRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+    def _call(self, operation: Callable[[Attempt], PulledPage]) -> PulledPage:
+        """One ledger call through the boundary, its counters and warnings kept on the run."""
+        return ledger_call(
+            connection=self.connection, operation=operation, tally=_RunTally(self.run), active_only=True
+        )
 
     # --- applying a page --------------------------------------------------------------------------------
     def _apply(self, page: PulledPage, progress: _Progress) -> None:
@@ -428,9 +394,9 @@ class _Pass:
             for start in range(0, len(remote_ids), size):
                 chunk = remote_ids[start : start + size]
                 page = self._call(
-                    lambda app, tokens, chunk=chunk, entity=entity: self.provider.pull_by_ids(  # type: ignore[misc]
-                        app=app,
-                        tokens=tokens,
+                    lambda attempt, chunk=chunk, entity=entity: self.provider.pull_by_ids(  # type: ignore[misc]
+                        app=attempt.app,
+                        tokens=attempt.tokens,
                         tenant_id=self.connection.tenant_id,
                         entity=entity,
                         remote_ids=chunk,
@@ -466,7 +432,7 @@ def _classify(exc: Exception) -> tuple[str, str]:
         return SyncErrorKindChoices.AUTH, exc.message
     if isinstance(exc, RateLimited):
         return SyncErrorKindChoices.RATE_LIMIT, exc.message
-    if isinstance(exc, ProviderUnavailable):
+    if isinstance(exc, ProviderUnavailable | OutcomeUnknown):
         return SyncErrorKindChoices.TRANSIENT, f"{exc.message} (gave up after retries)"
     if isinstance(exc, ProviderValidationError):
         return SyncErrorKindChoices.VALIDATION, exc.message
@@ -485,8 +451,8 @@ def entity_pull(*, run_id: int) -> SyncRun | None:
     try:
         sync_pass = _Pass(run)
         cursor = sync_pass.execute()
-    except _Wait as wait:
-        run_wait(run=run, seconds=wait.seconds, reason=wait.reason)
+    except WaitRequired as wait:
+        run_wait(run=run, seconds=wait.seconds, reason=wait.details.get("limit", "ledger"))
         logger.info("Pull waits for the rate limit", extra={**extra, "seconds": round(wait.seconds)})
         return run
     except Exception as exc:

@@ -40,6 +40,26 @@ class ProviderUnavailable(ProviderError, ServiceUnavailable):
     transient = True
 
 
+class RequestNotSent(ProviderUnavailable):
+    """The request never reached the ledger (connection refused, name not resolved, connect timeout): it
+    cannot have had any effect, so any caller may send it again."""
+
+    default_code = "request_not_sent"
+    default_message = "The ledger could not be reached; nothing was sent."
+
+
+class OutcomeUnknown(ProviderError):
+    """The request was sent and no answer came (read timeout, connection dropped): the ledger may or may
+    not have acted on it. A write without an idempotency key must not be sent again blindly; it is
+    settled by looking the document up by our reference. Not a `ProviderUnavailable`, so that no
+    handler written for "try again later" retries it by accident."""
+
+    status_code = 504
+    default_code = "outcome_unknown"
+    default_message = "The ledger did not answer; whether it acted on the request is not known."
+    transient = True
+
+
 class RateLimited(ProviderUnavailable):
     """429: the ledger's minute, day or concurrency limit. `retry_after` is in seconds when the ledger said."""
 
@@ -76,6 +96,20 @@ class ProviderValidationError(ProviderError, InvalidInput):
     status_code = 400
     default_code = "provider_validation"
     default_message = "The ledger rejected the request."
+
+
+class WaitRequired(LedgerlinkError):
+    """The ledger's limits (or its 429) ask for a wait longer than a caller should hold a worker for:
+    the caller reschedules its work `seconds` from now instead of sleeping. Nothing was sent."""
+
+    status_code = 503
+    default_code = "wait_required"
+    default_message = "The ledger's rate limit asks Ledgerlink to wait before the next call."
+
+    def __init__(self, message: str | None = None, *, seconds: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.seconds = seconds
+        self.details.setdefault("retry_after", round(seconds, 1))
 
 
 class NeedsReauthorisation(LedgerlinkError):

@@ -32,6 +32,7 @@ from integrations.errors import (
     RateLimited,
 )
 from integrations.providers.base import CONNECT_TIMEOUT, READ_TIMEOUT, AppCredentials, TokenSet
+from integrations.providers.transport import transport_error
 
 MINOR_VERSION = 75
 DISCOVERY_CACHE_SECONDS = 3600
@@ -174,9 +175,7 @@ def translated(action: str, last: _LastResponse | None = None) -> Iterator[None]
             details={"error_code": exc.error_code},
         ) from None
     except requests.RequestException as exc:
-        raise ProviderUnavailable(
-            f"QuickBooks could not be reached while {action}: {type(exc).__name__}."
-        ) from None
+        raise transport_error(exc, ledger="QuickBooks", action=action) from None
 
 
 def scopes() -> list[Scopes]:

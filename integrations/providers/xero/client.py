@@ -35,6 +35,7 @@ from integrations.errors import (
     RateLimited,
 )
 from integrations.providers.base import CONNECT_TIMEOUT, READ_TIMEOUT, AppCredentials, TokenSet
+from integrations.providers.transport import transport_error
 
 logger = logging.getLogger(__name__)
 
@@ -189,9 +190,7 @@ def translated(action: str, *, token_endpoint: bool = False) -> Iterator[None]:
             ledger_request_id=request_id,
         ) from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ProviderUnavailable(
-            f"Xero could not be reached while {action}: {type(exc).__name__}."
-        ) from None
+        raise transport_error(exc, ledger="Xero", action=action) from None
 
 
 def code_exchange(*, app: AppCredentials, code: str, code_verifier: str) -> TokenSet:
