@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from integrations.models import Connection
 from sandbox.choices import SandboxProviderChoices
 from sandbox.consent import consent_give
 from sandbox.models import SandboxApp, Tenant
@@ -121,4 +122,25 @@ def connect(api_client) -> Callable[..., requests.Response]:
     return run
 
 
-__all__ = ["BOTH_DATABASES", "callback_get"]
+def connection_made(
+    connect: Callable[..., requests.Response], provider: str, tenant_id: str, **body: Any
+) -> Connection:
+    """Connect one tenant through the whole flow; returns its connection."""
+    response = connect(provider, [tenant_id], **body)
+    assert response.status_code == 200, response.text
+    return Connection.objects.get(provider=provider, tenant_id=tenant_id)
+
+
+@pytest.fixture
+def xero_connection(connect, xero_app, xero_orgs):
+    """The first Xero organisation, connected (unseeded: tests that pull seed it first)."""
+    return connection_made(connect, "xero", xero_orgs[0].tenant_id)
+
+
+@pytest.fixture
+def qbo_connection(connect, qbo_app, qbo_company):
+    """The QuickBooks company, connected (unseeded)."""
+    return connection_made(connect, "quickbooks", qbo_company.tenant_id)
+
+
+__all__ = ["BOTH_DATABASES", "callback_get", "connection_made"]

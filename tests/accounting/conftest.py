@@ -9,23 +9,20 @@ from accounting.services import connection_pull_now
 from integrations.models import Connection
 from sandbox.qbo.seed import company_seed
 from sandbox.xero.seed import organisation_seed
+from tests.ledger_fixtures import connection_made
 
 
 @pytest.fixture
 def xero_connection(xero_app, xero_orgs, connect) -> Connection:
-    organisation = xero_orgs[0]
-    organisation_seed(tenant=organisation, contacts=12, invoices=40, seed=3)
-    response = connect("xero", [str(organisation.tenant_id)])
-    assert response.status_code == 200, response.content
-    return Connection.objects.get(tenant_id=str(organisation.tenant_id))
+    """The shared connection fixture's organisation, seeded before it connects."""
+    organisation_seed(tenant=xero_orgs[0], contacts=12, invoices=40, seed=3)
+    return connection_made(connect, "xero", str(xero_orgs[0].tenant_id))
 
 
 @pytest.fixture
 def qbo_connection(qbo_app, qbo_company, connect) -> Connection:
     company_seed(tenant=qbo_company, customers=12, invoices=40, seed=3)
-    response = connect("quickbooks", [str(qbo_company.tenant_id)])
-    assert response.status_code == 200, response.content
-    return Connection.objects.get(tenant_id=str(qbo_company.tenant_id))
+    return connection_made(connect, "quickbooks", str(qbo_company.tenant_id))
 
 
 @pytest.fixture

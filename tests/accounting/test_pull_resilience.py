@@ -24,12 +24,12 @@ from accounting import pull as engine
 from accounting.families import FAMILIES
 from accounting.models import Invoice
 from core.jsontext import decode
-from integrations.models import Connection, RateBudget, SyncRun, SyncState
+from integrations.models import Connection, Credential, RateBudget, SyncRun, SyncState
 from integrations.providers import get_provider
 from integrations.providers.xero import client as xero_client
 from integrations.providers.xero import pull as xero_pull
 from integrations.sync import sync_dispatch, sync_request
-from integrations.tokens import connection_call
+from integrations.tokens import credential_app, token_get
 from sandbox.models import Tenant
 from sandbox.models.xero_records import XeroRecord
 
@@ -348,17 +348,16 @@ def test_a_day_limit_429_reschedules_the_run_instead_of_sleeping(xero_connection
     provider = get_provider(xero_connection.provider)
     source = provider.pull_sources()["accounts"]
     sandbox_limits.limits_reset(tenant=tenant)
+    credential = Credential.objects.get(pk=xero_connection.credential_id)
+    tokens, _version = token_get(credential_id=credential.pk)
     for _ in range(2):
-        connection_call(
-            connection=xero_connection,
-            operation=lambda app, tokens: provider.pull_page(
-                app=app,
-                tokens=tokens,
-                tenant_id=xero_connection.tenant_id,
-                source=source,
-                since=None,
-                token=None,
-            ),
+        provider.pull_page(
+            app=credential_app(credential),
+            tokens=tokens,
+            tenant_id=xero_connection.tenant_id,
+            source=source,
+            since=None,
+            token=None,
         )
     day = 86_400 / TIME_SCALE
 

@@ -33,20 +33,6 @@ from tests.ledger_fixtures import BOTH_DATABASES
 pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 
 
-@pytest.fixture
-def xero_connection(connect, xero_app, xero_orgs) -> Connection:
-    response = connect("xero", [xero_orgs[0].tenant_id])
-    assert response.status_code == 200, response.text
-    return Connection.objects.get()
-
-
-@pytest.fixture
-def qbo_connection(connect, qbo_app, qbo_company) -> Connection:
-    response = connect("quickbooks", [qbo_company.tenant_id])
-    assert response.status_code == 200, response.text
-    return Connection.objects.get()
-
-
 @pytest.fixture(autouse=True)
 def quick_retries(settings):
     settings.SYNC_RETRY_BASE_SECONDS = 0.01

@@ -106,13 +106,6 @@ def xero_uk(connect, xero_app, uk, nz) -> Connection:
     return Connection.objects.get()
 
 
-@pytest.fixture
-def qbo_connection(connect, qbo_app, qbo_company) -> Connection:
-    response = connect("quickbooks", [qbo_company.tenant_id])
-    assert response.status_code == 200, response.text
-    return Connection.objects.get()
-
-
 @pytest.fixture(params=["xero", "quickbooks"])
 def connected(request) -> tuple[Connection, Tenant]:
     """One connection of each provider in turn, with the sandbox tenant behind it."""

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from core.logging import JsonFormatter
-from integrations import crypto, services, tokens
+from integrations import crypto, services
+from integrations.calls import ledger_call
 from integrations.models import Connection, Credential, OAuthState
 from integrations.providers import get_provider
 from integrations.providers.base import TenantInfo
@@ -37,6 +38,7 @@ from sandbox.models import (
 from sandbox.qbo import tokens as qbo_tokens
 from sandbox.xero import tokens as xero_tokens
 from tests.integrations.conftest import BOTH_DATABASES
+from tests.ledger_fixtures import connection_made
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 
@@ -44,12 +46,6 @@ PROVIDERS = ["xero", "quickbooks"]
 
 
 # --- Helpers (also used by test_tokens_race.py) ---------------------------------------------------------
-
-
-def connection_made(connect, provider: str, tenant_id: str, **body: str) -> Connection:
-    response = connect(provider, [tenant_id], **body)
-    assert response.status_code == 200, response.text
-    return Connection.objects.get(provider=provider, tenant_id=tenant_id)
 
 
 def credential_of(connection: Connection) -> Credential:
@@ -78,16 +74,6 @@ def access_expire(credential_id: int) -> None:
 
 
 @pytest.fixture
-def xero_connection(connect, xero_app, xero_orgs) -> Connection:
-    return connection_made(connect, "xero", xero_orgs[0].tenant_id)
-
-
-@pytest.fixture
-def qbo_connection(connect, qbo_app, qbo_company) -> Connection:
-    return connection_made(connect, "quickbooks", qbo_company.tenant_id)
-
-
-@pytest.fixture
 def ledger_connection(request) -> Connection:
     """The connection of the provider the test is parametrised with."""
     fixture = {"xero": "xero_connection", "quickbooks": "qbo_connection"}[request.param]
@@ -107,7 +93,7 @@ def test_lost_refresh_answer_recovers_within_xero_grace(xero_connection, xero_ap
     failed = services.connection_test(connection=Connection.objects.get(pk=xero_connection.pk))
 
     assert not failed.ok
-    assert "could not be reached while refreshing the access token" in failed.error
+    assert "did not answer while refreshing the access token" in failed.error
     connection = Connection.objects.get(pk=xero_connection.pk)
     assert (connection.health, connection.health_error, connection.status) == (
         "failing",
@@ -205,15 +191,13 @@ def test_refused_access_token_is_refreshed_and_the_call_replayed_once(ledger_con
     provider = get_provider(ledger_connection.provider)
     used: list[str] = []
 
-    def tenant_read(app_credentials, token_set):
-        used.append(token_set.access_token)
+    def tenant_read(attempt):
+        used.append(attempt.tokens.access_token)
         return provider.tenant_read(
-            app=app_credentials, tokens=token_set, tenant_id=ledger_connection.tenant_id
+            app=attempt.app, tokens=attempt.tokens, tenant_id=ledger_connection.tenant_id
         )
 
-    tenant = tokens.connection_call(
-        connection=Connection.objects.get(pk=ledger_connection.pk), operation=tenant_read
-    )
+    tenant = ledger_call(connection=Connection.objects.get(pk=ledger_connection.pk), operation=tenant_read)
 
     assert isinstance(tenant, TenantInfo)
     assert tenant.tenant_id == ledger_connection.tenant_id
