@@ -4,6 +4,7 @@ are driven from this table; each provider says how its ledger serves a family
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,15 +12,9 @@ from typing import Any
 from django.db import models
 
 from accounting import models as mirror
+from core.entities import Child, EntityType, entity_type_register
 
-
-@dataclass(frozen=True)
-class Child:
-    """Rows that belong to a record and are replaced with it (lines, allocations, options)."""
-
-    key: str
-    model: type[models.Model]
-    parent_field: str
+__all__ = ["ENDPOINTS", "FAMILIES", "Child", "DocumentLink", "Endpoint", "Family", "family_get", "links_to"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +63,20 @@ class Family:
     @property
     def has_status(self) -> bool:
         return any(f.name == "status" for f in self.model._meta.get_fields())
+
+    @functools.cached_property
+    def entity_type(self) -> EntityType:
+        """The whole family as one entity type: its admin's, and the one its FilterSet and serializers are
+        made from (every entity type of a family shares them: invoices and bills are one shape)."""
+        return EntityType(
+            self.key,
+            self.label,
+            self.model,
+            children=self.children,
+            columns=self.columns,
+            search_fields=self.search_fields,
+            date_field=self.date_field,
+        )
 
 
 def _lines(model: type[models.Model], parent: str) -> Child:
@@ -242,7 +251,22 @@ class Endpoint:
 
     @property
     def path(self) -> str:
-        return self.key.replace("_", "-")
+        return self.entity_type.path
+
+    @functools.cached_property
+    def entity_type(self) -> EntityType:
+        """This entity type in the terms of the core spec, which the API and exports are built from."""
+        family = self.family
+        return EntityType(
+            self.key,
+            self.label,
+            family.model,
+            scope=self.scope,
+            children=family.children,
+            columns=family.columns,
+            search_fields=family.search_fields,
+            date_field=family.date_field,
+        )
 
     @property
     def detail_links(self) -> list[str]:
@@ -277,3 +301,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         _endpoint("tracking_categories", "tracking_categories", "Tracking categories"),
     )
 }
+# Background exports find the entity types they export by key, in the core registry.
+for _endpoint_declared in ENDPOINTS.values():
+    entity_type_register(_endpoint_declared.entity_type)

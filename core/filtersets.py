@@ -1,14 +1,20 @@
 """The base FilterSet every model's FilterSet extends (one FilterSet per model, shared by API,
-admin and exports)."""
+admin and exports), and the FilterSet an entity type's declaration makes (`filterset_build`)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
+from functools import reduce
+from operator import or_
 from typing import Any, ClassVar
 
 import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Q, QuerySet
+
+from core.entities import EntityType
 
 # Lookups generated for each entry of Meta.fields, by model field type.
 RANGE_LOOKUPS = ["exact", "gte", "lte"]
@@ -71,3 +77,47 @@ class BaseFilterSet(django_filters.FilterSet):
                     fields[name] = list(expanded)
                     break
         return fields
+
+
+class EntityFilterSet(BaseFilterSet):
+    """Base of the FilterSets made from entity types: a filter on every column (`filter_fields`) and
+    free-text `q` over the type's search fields. A subclass adds what its records have in common."""
+
+    q = django_filters.CharFilter(method="search", label="Free text")
+
+    entity_type: ClassVar[EntityType]
+    # Columns that get no filter: bookkeeping no one filters by (JSON columns never get one).
+    unfiltered: ClassVar[frozenset[str]] = frozenset({"id"})
+
+    def search_terms(self, value: str) -> list[Q]:
+        """What `q` matches, any of: a search field containing it. Subclasses may add exact matches."""
+        return [Q(**{f"{field}__icontains": value}) for field in self.entity_type.search_fields]
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        terms = self.search_terms(value)
+        return queryset.filter(reduce(or_, terms)) if terms else queryset
+
+
+def filter_fields(model: type[models.Model], unfiltered: frozenset[str] = frozenset({"id"})) -> list[str]:
+    """The columns of a model that get a filter: every concrete column but `unfiltered` and JSON."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.name not in unfiltered and not isinstance(field, models.JSONField)
+    ]
+
+
+def filterset_build(
+    entity_type: EntityType,
+    *,
+    base: type[EntityFilterSet] = EntityFilterSet,
+    module: str = __name__,
+    attributes: Mapping[str, Any] | None = None,
+) -> type[EntityFilterSet]:
+    """The FilterSet of an entity type: `base` over the type's model, a filter for each `filter_fields`
+    column, and any class `attributes` the caller's base reads. One per model, whatever the scope: the API,
+    the admin and exports share it."""
+    model = entity_type.model
+    meta = type("Meta", (), {"model": model, "fields": filter_fields(model, base.unfiltered)})
+    namespace = {**(attributes or {}), "Meta": meta, "entity_type": entity_type, "__module__": module}
+    return type(f"{model.__name__}FilterSet", (base,), namespace)
