@@ -17,10 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from core.jobs import job_finish, job_stale_q, job_start
 from core.queue import task_enqueue_on_commit
 from integrations.choices import (
     ConnectionStatusChoices,
@@ -159,9 +159,7 @@ def sync_dispatch(*, now: datetime | None = None) -> DispatchResult:
     result = DispatchResult()
     # Runs whose worker died: no heartbeat for too long (waiting runs have no worker to lose).
     stale_before = now - stale_after()
-    for run in SyncRun.objects.filter(status=SyncRunStatusChoices.RUNNING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
-    ):
+    for run in SyncRun.objects.filter(job_stale_q(before=stale_before), status=SyncRunStatusChoices.RUNNING):
         if run_interrupt(run_id=run.pk, reason="The worker stopped answering (no heartbeat); resumed."):
             result.restarted += 1
     # Runs queued but never taken up (a lost task message).
@@ -226,12 +224,13 @@ def run_interrupt(*, run_id: int, reason: str) -> SyncRun | None:
         )
         if run is None:
             return None
-        run.status = SyncRunStatusChoices.INTERRUPTED
-        run.finished_at = timezone.now()
-        run.error_kind = SyncErrorKindChoices.INTERNAL
-        run.error = reason
         _log(run, "error", reason)
-        run.save(update_fields=["status", "finished_at", "error_kind", "error", "log"])
+        job_finish(
+            run,
+            status=SyncRunStatusChoices.INTERRUPTED,
+            error=reason,
+            values={"error_kind": SyncErrorKindChoices.INTERNAL, "log": run.log},
+        )
         SyncState.objects.filter(connection_id=run.connection_id, entity=run.entity, running_run=run).update(
             running_run=None
         )
@@ -284,17 +283,21 @@ def run_claim(*, run_id: int) -> SyncRun | None:
                 and (holder.heartbeat_at or holder.queued_at) < now - stale_after()
             )
             if live:
-                run.status = SyncRunStatusChoices.CANCELLED
-                run.finished_at = now
-                run.error = f"Run #{holder.pk} of this family was already in progress."
-                run.save(update_fields=["status", "finished_at", "error"])
+                job_finish(
+                    run,
+                    status=SyncRunStatusChoices.CANCELLED,
+                    now=now,
+                    error=f"Run #{holder.pk} of this family was already in progress.",
+                )
                 return None
-        run.status = SyncRunStatusChoices.RUNNING
-        run.started_at = run.started_at or now
-        run.heartbeat_at = now
-        run.resume_at = None
-        run.attempts += 1
-        run.save(update_fields=["status", "started_at", "heartbeat_at", "resume_at", "attempts"])
+        # A resumed run keeps its first start, so its duration covers the whole pass.
+        job_start(
+            run,
+            status=SyncRunStatusChoices.RUNNING,
+            now=now,
+            keep_started=True,
+            values={"resume_at": None, "attempts": run.attempts + 1},
+        )
         state.running_run = run
         state.state = SyncStateChoices.SYNCING
         state.save(update_fields=["running_run", "state"])
@@ -326,13 +329,12 @@ def run_finish(
 ) -> SyncRun:
     """Close the run and set its family's state and next run."""
     now = timezone.now()
-    run.status = status
-    run.finished_at = now
-    run.error_kind = error_kind
-    run.error = error[:5000]
     if error:
         _log(run, "error", error[:1000])
-    run.save()
+    # The whole row: the runner's counters and log ride on the instance until now.
+    job_finish(
+        run, status=status, now=now, error=error[:5000], values={"error_kind": error_kind}, save_all=True
+    )
     connection = Connection.objects.get(pk=run.connection_id)
     frequency = timedelta(minutes=entity_settings(connection, run.entity).get("frequency_minutes", 60))
     with transaction.atomic():

@@ -15,10 +15,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from integrations import services
 from integrations.choices import CredentialKindChoices
 from integrations.models import Connection, ConnectionDeletion, Credential, OAuthState
 from integrations.providers import get_provider
+from integrations.services import connection_data_register
+from integrations.services import deletion as deletion_services
 
 pytestmark = pytest.mark.django_db
 
@@ -503,11 +504,11 @@ def test_delete_answers_202_queues_once_and_refuses_a_second_request(
 
 
 def test_deletion_deletes_related_rows_in_batches_and_records_progress(
-    api_client, staff_user, xero_connection, monkeypatch, django_capture_on_commit_callbacks
+    api_client, staff_user, xero_connection, monkeypatch, request, django_capture_on_commit_callbacks
 ):
-    # No app has mirrored records yet: stand in with OAuth states that point at the connection.
-    monkeypatch.setattr(services, "_data_relations", lambda: [(OAuthState, "reconnect")])
-    monkeypatch.setattr(services, "DELETE_BATCH_SIZE", 2)
+    # No mirrored records here: stand in with OAuth states that point at the connection, declared as its data.
+    request.addfinalizer(connection_data_register(model=OAuthState, field_name="reconnect"))
+    monkeypatch.setattr(deletion_services, "DELETE_BATCH_SIZE", 2)
     now = timezone.now()
     for number in range(5):
         OAuthState.objects.create(
