@@ -17,7 +17,7 @@ from accounting.api.exports import export_ready
 from accounting.choices import ExportJobStatusChoices
 from accounting.families import ENDPOINTS
 from accounting.models import ExportJob
-from integrations.admin import _badge
+from core.admin_display import badge, progress
 
 STATUS_COLOURS: dict[str, str] = {
     ExportJobStatusChoices.QUEUED: "grey",
@@ -88,14 +88,11 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: ExportJob) -> SafeString:
-        return _badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"), obj.error)
+        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"), obj.error)
 
     @admin.display(description="Progress")
     def progress_bar(self, obj: ExportJob) -> SafeString:
-        percent = obj.percent
-        if percent is None:
-            return format_html('<span class="ll-muted">{}</span>', "—")
-        return format_html('<progress max="100" value="{}">{}%</progress> {}%', percent, percent, percent)
+        return progress(obj.percent)
 
     @admin.display(description="Rows")
     def rows(self, obj: ExportJob) -> str:

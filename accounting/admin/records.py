@@ -29,9 +29,9 @@ from accounting.choices import DocumentStatusChoices, RecordStatusChoices
 from accounting.families import Child, Family
 from accounting.filtersets import FILTERSETS
 from accounting.models import MirrorRecord
+from core.admin_display import badge
 from core.jsontext import ExactJSONEncoder
 from core.paginators import EstimatedCountPaginator
-from integrations.admin import _badge
 from integrations.providers import get_provider
 
 # Badge colours (classes in templates/admin/integrations/styles.html).
@@ -196,7 +196,7 @@ class MirrorAdmin(MirrorActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Any) -> SafeString:
-        return _badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"), obj.remote_status)
+        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"), obj.remote_status)
 
     @admin.display(description="Contact", ordering="contact_name")
     def contact_column(self, obj: Any) -> SafeString | str:
@@ -210,11 +210,11 @@ class MirrorAdmin(MirrorActionsMixin, admin.ModelAdmin):
     def flags(self, obj: MirrorRecord) -> SafeString:
         badges = SafeString()
         if obj.remote_deleted:
-            badges += _badge("Deleted in ledger", "red", "Deleted in the ledger, or gone from it.")
+            badges += badge("Deleted in ledger", "red", "Deleted in the ledger, or gone from it.")
         if obj.archived:
-            badges += _badge("Archived", "grey", "Archived here; the ledger is unchanged.")
+            badges += badge("Archived", "grey", "Archived here; the ledger is unchanged.")
         if obj.do_not_sync:
-            badges += _badge("Not synced", "orange", "Pulls leave this record as it is.")
+            badges += badge("Not synced", "orange", "Pulls leave this record as it is.")
         return badges
 
     # --- detail -------------------------------------------------------------------------------------

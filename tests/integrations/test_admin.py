@@ -650,7 +650,7 @@ def test_bulk_test_reports_each_connection(admin_client):
 
 
 def test_bulk_test_is_limited_to_what_a_request_can_wait_for(admin_client, monkeypatch):
-    monkeypatch.setattr("integrations.admin.MAX_TESTS_AT_ONCE", 2)
+    monkeypatch.setattr("integrations.admin.connection_actions.MAX_TESTS_AT_ONCE", 2)
     connections = [_connection(1), _connection(2), _connection(3)]
 
     with mock.patch("integrations.services.connection_test") as connection_test:

@@ -11,8 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.admin import HEALTH_COLOURS, STATUS_COLOURS
-from integrations.admin_sync import STATE_COLOURS
+from integrations.admin.colours import HEALTH_COLOURS, STATE_COLOURS, STATUS_COLOURS
 from integrations.dashboard import ConnectionSummary, Dashboard, FamilyRecords, FamilyStatus, HourRuns
 
 # Quota bars turn orange, then red, as the day's calls run out.

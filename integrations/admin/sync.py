@@ -10,28 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from integrations.admin import _badge
-from integrations.choices import SyncRunStatusChoices, SyncStateChoices
+from core.admin_display import badge, progress
+from integrations.admin.colours import RUN_COLOURS, STATE_COLOURS
+from integrations.choices import SyncRunStatusChoices
 from integrations.models import SyncRun, SyncState
 
-RUN_COLOURS: dict[str, str] = {
-    SyncRunStatusChoices.QUEUED: "grey",
-    SyncRunStatusChoices.RUNNING: "grey",
-    SyncRunStatusChoices.WAITING: "orange",
-    SyncRunStatusChoices.SUCCEEDED: "green",
-    SyncRunStatusChoices.FAILED: "red",
-    SyncRunStatusChoices.INTERRUPTED: "orange",
-    SyncRunStatusChoices.CANCELLED: "grey",
-}
-STATE_COLOURS: dict[str, str] = {
-    SyncStateChoices.NEVER: "grey",
-    SyncStateChoices.SYNCING: "grey",
-    SyncStateChoices.SYNCED: "green",
-    SyncStateChoices.PARTIALLY_SYNCED: "orange",
-    SyncStateChoices.FAILED: "red",
-    SyncStateChoices.PAUSED: "orange",
-    SyncStateChoices.DISABLED: "grey",
-}
 # Runs whose progress still moves; a page showing one reloads itself every REFRESH_SECONDS (a meta refresh in
 # templates/admin/integrations/syncrun/: no script, nothing to load).
 LIVE_STATUSES = frozenset(
@@ -105,16 +88,12 @@ class SyncRunAdmin(_ReadOnly):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: SyncRun) -> SafeString:
-        return _badge(obj.get_status_display(), RUN_COLOURS.get(obj.status, "grey"), obj.error)
+        return badge(obj.get_status_display(), RUN_COLOURS.get(obj.status, "grey"), obj.error)
 
     @admin.display(description="Progress")
     def progress_bar(self, obj: SyncRun) -> SafeString:
-        percent = obj.percent
-        if percent is None:
-            if obj.status == SyncRunStatusChoices.RUNNING:
-                return format_html('<progress max="100" title="{} pages">…</progress>', obj.pages)
-            return format_html('<span class="ll-muted">{}</span>', "—")
-        return format_html('<progress max="100" value="{}">{}%</progress> {}%', percent, percent, percent)
+        running = obj.status == SyncRunStatusChoices.RUNNING
+        return progress(obj.percent, counting=f"{obj.pages} pages" if running else "")
 
     @admin.display(description="Took")
     def duration(self, obj: SyncRun) -> str:
@@ -144,4 +123,4 @@ class SyncStateAdmin(_ReadOnly):
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, obj: SyncState) -> SafeString:
-        return _badge(obj.get_state_display(), STATE_COLOURS.get(obj.state, "grey"), obj.state_reason)
+        return badge(obj.get_state_display(), STATE_COLOURS.get(obj.state, "grey"), obj.state_reason)
