@@ -15,9 +15,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from accounting.families import FAMILIES
 from core.health import health_check
 from integrations.choices import SyncRunStatusChoices, SyncStateChoices
+from integrations.entities import entity_label, entity_labels
 from integrations.models import Connection, RateBudget, SyncRun, SyncState
 from integrations.ratelimit import budget_day_used, day_window, limits_for
 from integrations.sync import entity_keys, entity_settings
@@ -159,11 +159,6 @@ class Dashboard:
     records_by_family: list[FamilyRecords]
 
 
-def _label(entity: str) -> str:
-    family = FAMILIES.get(entity)
-    return family.label if family else entity
-
-
 def _families(connection: Connection, states: dict[str, SyncState]) -> list[FamilyStatus]:
     """The ledger's families in its order, then any state of a family it no longer declares."""
     keys = list(entity_keys(connection))
@@ -177,7 +172,7 @@ def _families(connection: Connection, states: dict[str, SyncState]) -> list[Fami
             families.append(
                 FamilyStatus(
                     entity=key,
-                    entity_label=_label(key),
+                    entity_label=entity_label(key),
                     enabled=enabled,
                     state=placeholder.value,
                     state_label=str(placeholder.label),
@@ -193,7 +188,7 @@ def _families(connection: Connection, states: dict[str, SyncState]) -> list[Fami
         families.append(
             FamilyStatus(
                 entity=key,
-                entity_label=_label(key),
+                entity_label=entity_label(key),
                 enabled=enabled,
                 state=state.state,
                 state_label=state.get_state_display(),
@@ -363,7 +358,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
             )
         )
 
-    by_family: dict[str, int] = dict.fromkeys(FAMILIES, 0)
+    by_family: dict[str, int] = dict.fromkeys(entity_labels(), 0)
     for summary in summaries:
         for family in summary.families:
             by_family[family.entity] = by_family.get(family.entity, 0) + family.records
@@ -384,7 +379,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         connections=summaries,
         runs_per_hour=_runs_per_hour(now),
         records_by_family=[
-            FamilyRecords(entity=key, entity_label=_label(key), records=records)
+            FamilyRecords(entity=key, entity_label=entity_label(key), records=records)
             for key, records in by_family.items()
         ],
     )
