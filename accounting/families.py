@@ -5,13 +5,14 @@ are driven from this table; each provider says how its ledger serves a family
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
 
 from accounting import models as mirror
+from accounting.references import Reference, referrers_link
 from core.entities import Child, EntityType, entity_type_register
 
 __all__ = ["ENDPOINTS", "FAMILIES", "Child", "DocumentLink", "Endpoint", "Family", "family_get", "links_to"]
@@ -59,6 +60,12 @@ class Family:
     due_date_field: str = ""
     # Documents of other families this one's documents may have been made from.
     links: tuple[DocumentLink, ...] = ()
+    # What its records (or their child rows) name in other families, resolved both ways by
+    # `accounting.references`; record-level ones with a foreign key are filled as records are applied.
+    references: tuple[Reference, ...] = ()
+    # Run after every pass over the family, with `connection=` and `family=` (records of other families
+    # that named one of its records before it was mirrored are linked here).
+    after_pass: tuple[Callable[..., None], ...] = ()
 
     @property
     def has_status(self) -> bool:
@@ -81,6 +88,14 @@ class Family:
 
 def _lines(model: type[models.Model], parent: str) -> Child:
     return Child("lines", model, parent)
+
+
+CONTACT = Reference(
+    "contact", "contacts", "contact_remote_id", remote_type_field="contact_remote_type", fk_field="contact"
+)
+LINE_ACCOUNT = Reference("line_account", "accounts", "account_remote_id", child="lines")
+LINE_ITEM = Reference("line_item", "items", "item_remote_id", child="lines")
+DOCUMENT_REFERENCES = (CONTACT, LINE_ACCOUNT, LINE_ITEM)
 
 
 FAMILIES: dict[str, Family] = {
@@ -128,6 +143,7 @@ FAMILIES: dict[str, Family] = {
             mirror.Contact,
             columns=("name", "email", "phone", "is_customer", "is_supplier", "status", "currency", "balance"),
             search_fields=("name", "company_name", "email", "account_number", "tax_number"),
+            after_pass=(referrers_link,),
         ),
         Family(
             "items",
@@ -142,6 +158,7 @@ FAMILIES: dict[str, Family] = {
             mirror.Invoice,
             (_lines(mirror.InvoiceLine, "invoice"),),
             has_contact=True,
+            references=DOCUMENT_REFERENCES,
             columns=(
                 "number",
                 "kind",
@@ -177,6 +194,10 @@ FAMILIES: dict[str, Family] = {
                 Child("allocations", mirror.CreditNoteAllocation, "credit_note"),
             ),
             has_contact=True,
+            references=(
+                *DOCUMENT_REFERENCES,
+                Reference("allocation_invoice", "invoices", "invoice_remote_id", child="allocations"),
+            ),
             columns=(
                 "number",
                 "kind",
@@ -198,6 +219,7 @@ FAMILIES: dict[str, Family] = {
             mirror.Payment,
             (Child("allocations", mirror.PaymentAllocation, "payment"),),
             has_contact=True,
+            references=(CONTACT, Reference("account", "accounts", "account_remote_id")),
             columns=("issue_date", "kind", "contact_name", "reference", "status", "currency", "amount"),
             search_fields=("reference", "contact_name"),
             date_field="issue_date",
@@ -209,6 +231,7 @@ FAMILIES: dict[str, Family] = {
             mirror.PurchaseOrder,
             (_lines(mirror.PurchaseOrderLine, "purchase_order"),),
             has_contact=True,
+            references=DOCUMENT_REFERENCES,
             columns=("number", "contact_name", "issue_date", "delivery_date", "status", "currency", "total"),
             search_fields=("number", "reference", "contact_name"),
             date_field="issue_date",
@@ -219,6 +242,7 @@ FAMILIES: dict[str, Family] = {
             "Journals",
             mirror.Journal,
             (_lines(mirror.JournalLine, "journal"),),
+            references=(LINE_ACCOUNT,),
             columns=("number", "issue_date", "narration", "status", "total"),
             search_fields=("number", "narration"),
             date_field="issue_date",

@@ -13,7 +13,6 @@ moves only when the pass completes."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,13 +22,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from accounting import mirror
 from accounting.families import FAMILIES, Family
-from accounting.models import Contact
-from accounting.writer import MirrorWriter
-from core.jsontext import PreEncoded, encode
+from accounting.mirror import AppliedChanges
 from integrations.calls import Attempt, CallTally, ledger_call
 from integrations.choices import (
     SyncErrorKindChoices,
@@ -48,12 +45,10 @@ from integrations.errors import (
 from integrations.models import Connection, SyncRun, SyncState
 from integrations.providers import get_provider
 from integrations.providers.base import Provider
-from integrations.providers.remote import FamilySource, Normalised, PulledPage, RemoteEntity
+from integrations.providers.remote import FamilySource, PulledPage
 from integrations.sync import run_claim, run_finish, run_log, run_wait
 
 logger = logging.getLogger(__name__)
-
-IDENTITY = ("connection", "remote_type", "remote_id")
 
 
 def _setting(name: str, default: float) -> float:
@@ -138,14 +133,6 @@ class _Pass:
         self.state = SyncState.objects.get(connection=self.connection, entity=run.entity)
         self.model = self.family.model
         self.remote_types = [entity.remote_type for entity in self.source.entities]
-        concrete = [f for f in self.model._meta.concrete_fields if not f.primary_key]
-        self.update_fields = [
-            f.name
-            for f in concrete
-            if f.name not in (*IDENTITY, "created_at", "archived", "do_not_sync")
-            and not f.name.startswith("link_")
-        ]
-        self.writer = MirrorWriter(self.model, self.update_fields)
 
     # --- the pass ---------------------------------------------------------------------------------------
     def mode_decide(self) -> datetime | None:
@@ -208,8 +195,7 @@ class _Pass:
                 token = page.next
         if run.mode == SyncModeChoices.FULL:
             self._gone_detect(progress)
-        if self.family.key == "contacts":
-            self._contacts_link()
+        mirror.mirror_pass_finish(connection=self.connection, family=self.family)
         cursor = progress.cursor(self.state.cursor if run.mode != SyncModeChoices.FULL else None)
         if (
             progress.floor is None
@@ -231,136 +217,41 @@ class _Pass:
 
     # --- applying a page --------------------------------------------------------------------------------
     def _apply(self, page: PulledPage, progress: _Progress) -> None:
-        run, model = self.run, self.model
-        now = timezone.now()
-        prepared: dict[tuple[str, str], tuple[RemoteEntity, Normalised, str, str]] = {}
-        texts = page.raw if page.raw is not None else [encode(payload) for _, payload in page.records]
-        for (remote_type, payload), text in zip(page.records, texts, strict=True):
-            entity = self.source.entity(remote_type)
-            normalised = entity.normalise(payload)
-            digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-            prepared[(remote_type, normalised.remote_id)] = (entity, normalised, text, digest)
-        run.fetched += len(page.records)
-        existing = {
-            (row[0], row[1]): row
-            for row in model._default_manager.filter(
-                connection=self.connection,
-                remote_type__in={key[0] for key in prepared},
-                remote_id__in={key[1] for key in prepared},
-            ).values_list(
-                "remote_type",
-                "remote_id",
-                "pk",
-                "content_hash",
-                "do_not_sync",
-                "seen_run_id",
-                "remote_updated_at",
-                "remote_deleted",
-            )
-        }
-        writes: list[tuple[dict[str, Any], Normalised, int | None]] = []
-        seen_unchanged: list[int] = []
-        connection_id = self.connection.pk
-        for key, (entity, normalised, text, digest) in prepared.items():
-            progress.seen(normalised.remote_updated_at)
-            row = existing.get(key)
-            if row is not None:
-                _, _, pk, content_hash, do_not_sync, seen_run_id, previous_updated, was_deleted = row
-                if seen_run_id == run.pk and previous_updated != normalised.remote_updated_at:
-                    progress.relisted(previous_updated)
-                if do_not_sync:
-                    run.skipped += 1
-                    continue
-                if content_hash == digest:
-                    run.unchanged += 1
-                    seen_unchanged.append(pk)
-                    continue
-                if normalised.remote_deleted and not was_deleted:
-                    run.deleted += 1
-                else:
-                    run.updated += 1
-            else:
-                run.created += 1
-            record = {
-                **normalised.fields,
-                "connection_id": connection_id,
-                "remote_type": normalised.remote_type,
-                "remote_id": normalised.remote_id,
-                "remote_updated_at": normalised.remote_updated_at,
-                "remote_status": normalised.remote_status[:40],
-                "remote_deleted": normalised.remote_deleted,
-                "raw": PreEncoded(text),
-                "content_hash": digest,
-                "last_synced_at": now,
-                "seen_run_id": run.pk,
-                "created_at": now,
-                "updated_at": now,
-            }
-            if self.family.has_contact:
-                record["contact_remote_type"] = entity.contact_remote_type
-            writes.append((record, normalised, row[2] if row is not None else None))
-        if seen_unchanged:
-            model._default_manager.filter(pk__in=seen_unchanged).update(seen_run_id=run.pk)
-        if writes:
-            self._write(writes)
+        """Apply one answer of the ledger to the mirror and count it on the run."""
+        # Through the module, so the one seam tests wrap is the one every caller goes through.
+        changes = mirror.mirror_records_apply(
+            connection=self.connection,
+            family=self.family,
+            records=page.records,
+            source=self.source,
+            texts=page.raw,
+            seen_run_id=self.run.pk,
+        )
+        progress.seen(changes.max_seen)
+        progress.relisted(changes.relisted_floor)
         if page.tombstones:
-            run.deleted += self._flag_deleted(page.tombstones, now)
+            self._flag_deleted(page.tombstones, changes)
+        self._count(changes)
 
-    def _write(self, writes: list[tuple[dict[str, Any], Normalised, int | None]]) -> None:
-        records = [record for record, _, _ in writes]
-        if self.family.has_contact:
-            self._contacts_resolve(records)
-        ids = self.writer.upsert(records)
-        replaced = [previous for _, _, previous in writes if previous is not None]
-        for child in self.family.children:
-            parent = f"{child.parent_field}_id"
-            rows = [
-                {**values, parent: pk, "position": position}
-                for pk, (_, normalised, _) in zip(ids, writes, strict=True)
-                for position, values in enumerate(normalised.children.get(child.key, ()))
-            ]
-            self.writer.children_replace(child.model, parent, replaced, rows)
+    def _flag_deleted(
+        self, keys: list[tuple[str, str]], changes: AppliedChanges | None = None
+    ) -> AppliedChanges:
+        return mirror.mirror_records_flag_deleted(
+            connection=self.connection,
+            family=self.family,
+            keys=keys,
+            seen_run_id=self.run.pk,
+            changes=changes,
+        )
 
-    def _contacts_resolve(self, records: list[dict[str, Any]]) -> None:
-        wanted = {
-            (record["contact_remote_type"], record["contact_remote_id"])
-            for record in records
-            if record.get("contact_remote_id")
-        }
-        found: dict[tuple[str, str], int] = {}
-        if wanted:
-            found = {
-                (remote_type, remote_id): pk
-                for remote_type, remote_id, pk in Contact.objects.filter(
-                    connection=self.connection,
-                    remote_type__in={key[0] for key in wanted},
-                    remote_id__in={key[1] for key in wanted},
-                ).values_list("remote_type", "remote_id", "pk")
-            }
-        for record in records:
-            record["contact_id"] = found.get(
-                (record["contact_remote_type"], record.get("contact_remote_id", ""))
-            )
-
-    def _flag_deleted(self, keys: list[tuple[str, str]], now: datetime) -> int:
-        """Flag records the ledger says are deleted (or confirmed gone); records marked do-not-sync stay."""
-        changes: dict[str, Any] = {"remote_deleted": True, "last_synced_at": now, "seen_run_id": self.run.pk}
-        if self.family.has_status:
-            changes["status"] = "deleted"
-        flagged = 0
-        by_type: dict[str, list[str]] = {}
-        for remote_type, remote_id in keys:
-            by_type.setdefault(remote_type, []).append(remote_id)
-        for remote_type, remote_ids in by_type.items():
-            for start in range(0, len(remote_ids), 500):
-                flagged += self.model._default_manager.filter(
-                    connection=self.connection,
-                    remote_type=remote_type,
-                    remote_id__in=remote_ids[start : start + 500],
-                    remote_deleted=False,
-                    do_not_sync=False,
-                ).update(**changes)
-        return flagged
+    def _count(self, changes: AppliedChanges) -> None:
+        run = self.run
+        run.fetched += changes.fetched
+        run.created += changes.created_count
+        run.updated += changes.updated
+        run.unchanged += changes.unchanged
+        run.skipped += changes.skipped
+        run.deleted += changes.deleted_count
 
     # --- after a complete pass --------------------------------------------------------------------------
     def _gone_detect(self, progress: _Progress) -> None:
@@ -381,7 +272,7 @@ class _Pass:
             return
         if run.pages == 1 and run.attempts == 1:
             # One answer is one consistent listing: nothing can have been pushed out of it mid-pass.
-            run.deleted += self._flag_deleted(missing, timezone.now())
+            self._count(self._flag_deleted(missing))
             run.save()
             return
         run_log(run, "info", f"{len(missing)} records were not listed; asking the ledger for them by id.")
@@ -406,25 +297,9 @@ class _Pass:
                 with transaction.atomic():
                     self._apply(page, progress)
                     gone = [(remote_type, remote_id) for remote_id in chunk if remote_id not in returned]
-                    run.deleted += self._flag_deleted(gone, timezone.now())
+                    self._count(self._flag_deleted(gone))
                     run.heartbeat_at = timezone.now()
                     run.save()
-
-    def _contacts_link(self) -> None:
-        """Documents that arrived before their contact: link them now that contacts are mirrored."""
-        for family in FAMILIES.values():
-            if not family.has_contact:
-                continue
-            contact = Contact.objects.filter(
-                connection_id=OuterRef("connection_id"),
-                remote_type=OuterRef("contact_remote_type"),
-                remote_id=OuterRef("contact_remote_id"),
-            ).values("pk")[:1]
-            # The family's model is a Document subclass (has_contact), which the base type cannot say.
-            unlinked: Any = family.model._default_manager.filter(connection=self.connection)
-            unlinked.filter(contact__isnull=True).exclude(contact_remote_id="").update(
-                contact_id=Subquery(contact)
-            )
 
 
 def _classify(exc: Exception) -> tuple[str, str]:

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from accounting import pull as engine
+from accounting import mirror
 from accounting.models import Contact
 from core.jsontext import decode
 from integrations.models import SyncState
+from integrations.providers.xero import fields as xero_fields
 from integrations.providers.xero import pull as xero_pull
 from sandbox.xero.api import services as xero
 
@@ -51,18 +52,19 @@ def test_a_record_pushed_out_of_the_listing_is_read_by_the_next_pass(
     assert sorted(listed) == sorted(active)
     first, pushed_out = listed[0], listed[-1]
 
-    original = engine._Pass._apply
+    original = mirror.mirror_records_apply
     pages: list[int] = []
 
-    def apply_then_change_the_first(self, page, progress):
-        original(self, page, progress)
-        pages.append(len(page.records))
+    def apply_then_change_the_first(**kwargs):
+        changes = original(**kwargs)
+        pages.append(len(kwargs["records"]))
         if len(pages) == 1:
             xero.record_update(
                 tenant=tenant, collection="Contacts", ref=first, payload={"FirstName": "Changed again"}
             )
+        return changes
 
-    monkeypatch.setattr(engine._Pass, "_apply", apply_then_change_the_first)
+    monkeypatch.setattr(mirror, "mirror_records_apply", apply_then_change_the_first)
     run = pull(xero_connection, "contacts")["contacts"]
     assert run.status == "succeeded"
     assert pages == [5, 1]  # the sixth change was pushed behind the read position, the first came twice
@@ -71,12 +73,12 @@ def test_a_record_pushed_out_of_the_listing_is_read_by_the_next_pass(
     # The cursor stays before the record listed twice, so the next pass reads the missed one.
     first_text = xero.record_get(tenant=tenant, collection="Contacts", ref=listed[1])
     assert first_text is not None
-    first_changed_at = xero_pull.ms_datetime(decode(first_text)["UpdatedDateUTC"])
+    first_changed_at = xero_fields.ms_datetime(decode(first_text)["UpdatedDateUTC"])
     assert state.cursor is not None
     assert first_changed_at is not None
     assert state.cursor < first_changed_at
 
-    monkeypatch.setattr(engine._Pass, "_apply", original)
+    monkeypatch.setattr(mirror, "mirror_records_apply", original)
     again = pull(xero_connection, "contacts")["contacts"]
     assert again.status == "succeeded"
     assert (

@@ -15,7 +15,7 @@ from accounting.families import FAMILIES
 from accounting.models import Contact, Invoice, Journal, Payment, PurchaseOrder, TrackingCategory
 from core.jsontext import decode
 from integrations.models import SyncState
-from integrations.providers.quickbooks.pull import SOURCES
+from integrations.providers.quickbooks.maps import SOURCES
 from sandbox.models.qbo_records import QboRecord
 from sandbox.qbo.api import services
 

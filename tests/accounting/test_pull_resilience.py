@@ -20,6 +20,7 @@ from django.utils import timezone
 
 import sandbox.faults as sandbox_faults
 import sandbox.limits as sandbox_limits
+from accounting import mirror
 from accounting import pull as engine
 from accounting.families import FAMILIES
 from accounting.models import Invoice
@@ -153,25 +154,25 @@ def test_a_worker_killed_mid_pass_is_restarted_and_the_mirror_ends_complete(
 ):
     invoices = sandbox_records(xero_connection, "Invoices")
     assert len(invoices) > 4 * small_pages, "the seeded invoices must span several pages"
-    apply = engine._Pass._apply
+    apply = mirror.mirror_records_apply
     invoice_pages: list[int] = []
 
-    def apply_then_die(self, page, progress):
-        if self.family.key == "invoices":
-            invoice_pages.append(len(page.records))
+    def apply_then_die(**kwargs):
+        if kwargs["family"].key == "invoices":
+            invoice_pages.append(len(kwargs["records"]))
             if len(invoice_pages) == 3:
-                apply(self, page, progress)  # the page is written... and the worker dies before commit
+                apply(**kwargs)  # the page is written... and the worker dies before commit
                 raise WorkerKilled
-        return apply(self, page, progress)
+        return apply(**kwargs)
 
-    monkeypatch.setattr(engine._Pass, "_apply", apply_then_die)
+    monkeypatch.setattr(mirror, "mirror_records_apply", apply_then_die)
     runs = sync_request(connection=xero_connection, full=True, enqueue=False)
     for run in runs:
         try:
             engine.entity_pull(run_id=run.pk)
         except WorkerKilled:
             assert run.entity == "invoices"
-    monkeypatch.setattr(engine._Pass, "_apply", apply)
+    monkeypatch.setattr(mirror, "mirror_records_apply", apply)
     dead = SyncRun.objects.get(connection=xero_connection, entity="invoices")
     others = SyncRun.objects.filter(connection=xero_connection).exclude(entity="invoices")
     runs_succeeded(list(others))

@@ -24,19 +24,8 @@ from integrations.providers.base import (
 )
 from integrations.providers.quickbooks import client, pull
 
-ENTITY_KEYS = (
-    "accounts",
-    "tax_rates",
-    "tax_codes",
-    "tracking_categories",
-    "contacts",
-    "items",
-    "invoices",
-    "credit_notes",
-    "payments",
-    "purchase_orders",
-    "journals",
-)
+# The families in the order a first sync pulls them (references first), as the field maps declare them.
+ENTITY_KEYS = tuple(pull.SOURCES)
 
 WEB_APP_URL = "https://app.qbo.intuit.com/app"
 # Remote entity → (page of the QuickBooks web app, the query parameter naming the record, "" for a list).

@@ -26,19 +26,8 @@ from integrations.providers.xero import client, pull
 
 logger = logging.getLogger(__name__)
 
-ENTITY_KEYS = (
-    "accounts",
-    "tax_rates",
-    "tracking_categories",
-    "contact_groups",
-    "contacts",
-    "items",
-    "invoices",
-    "credit_notes",
-    "payments",
-    "purchase_orders",
-    "journals",
-)
+# The families in the order a first sync pulls them (references first), as the field maps declare them.
+ENTITY_KEYS = tuple(pull.SOURCES)
 
 
 class XeroSettingsSerializer(ConnectionSettingsSerializer):
