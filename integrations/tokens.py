@@ -11,23 +11,19 @@ rotated it) before the connection is marked as needing re-authorisation."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from integrations.choices import ConnectionStatusChoices, CredentialKindChoices
-from integrations.errors import InvalidGrant, NeedsReauthorisation, ProviderAuthError, ProviderError
+from integrations.errors import InvalidGrant, NeedsReauthorisation, ProviderError
 from integrations.models import Connection, Credential
 from integrations.providers import get_provider
 from integrations.providers.base import AppCredentials, TokenSet
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Connections in these states have no usable authorisation.
 UNUSABLE_STATUSES = (ConnectionStatusChoices.NEEDS_REAUTH, ConnectionStatusChoices.DISCONNECTED)
@@ -147,29 +143,3 @@ def credential_needs_reauth(*, credential_id: int, reason: str) -> None:
         status=ConnectionStatusChoices.NEEDS_REAUTH, status_reason=reason, status_changed_at=now
     )
     logger.warning("Connection needs re-authorisation", extra={"credential": credential_id, "reason": reason})
-
-
-def connection_call(*, connection: Connection, operation: Callable[[AppCredentials, TokenSet], T]) -> T:
-    """Run `operation` with a fresh access token; on a refused token refresh once and replay once."""
-    if connection.credential_id is None or connection.status in UNUSABLE_STATUSES:
-        raise NeedsReauthorisation(
-            connection.status_reason or f"{connection} has no authorisation. Connect it again.",
-        )
-    credential_id = connection.credential_id
-    credential = Credential.objects.get(pk=credential_id)
-    app = credential_app(credential)
-    tokens, version = credential_token_get(credential=credential)
-    try:
-        return operation(app, tokens)
-    except ProviderAuthError:
-        tokens, _version = token_get(credential_id=credential_id, stale_version=version)
-    try:
-        return operation(app, tokens)
-    except ProviderAuthError as exc:
-        reason = f"{exc.message} Access to this organisation was withdrawn at the ledger."
-        Connection.objects.filter(pk=connection.pk).update(
-            status=ConnectionStatusChoices.NEEDS_REAUTH,
-            status_reason=reason,
-            status_changed_at=timezone.now(),
-        )
-        raise NeedsReauthorisation(reason) from None

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from integrations.calls import ledger_call
 from integrations.choices import ConnectionHealthChoices, ConnectionStatusChoices, CredentialKindChoices
-from integrations.errors import NeedsReauthorisation, ProviderError
+from integrations.errors import NeedsReauthorisation, ProviderError, ProviderUnavailable, WaitRequired
 from integrations.models import Connection, Credential
 from integrations.providers import get_provider
 from integrations.providers.base import AppCredentials, TenantInfo
 from integrations.services.oauth import connection_tenant_apply, connections_store
-from integrations.tokens import connection_call, credential_app, token_get
 
 
 def connection_custom_create(
@@ -136,13 +136,15 @@ def connection_test(*, connection: Connection) -> HealthResult:
     error = ""
     tenant: TenantInfo | None = None
     try:
-        tenant = connection_call(
+        # A person waits on the answer: one attempt, the failure told as it is.
+        tenant = ledger_call(
             connection=connection,
-            operation=lambda app, tokens: provider.tenant_read(
-                app=app, tokens=tokens, tenant_id=connection.tenant_id
+            operation=lambda attempt: provider.tenant_read(
+                app=attempt.app, tokens=attempt.tokens, tenant_id=connection.tenant_id
             ),
+            retries=0,
         )
-    except (ProviderError, NeedsReauthorisation) as exc:
+    except (ProviderError, NeedsReauthorisation, WaitRequired) as exc:
         error = exc.message
     latency_ms = round((time.monotonic() - started) * 1000)
     now = timezone.now()
@@ -180,13 +182,18 @@ def connection_revoke_at_ledger(*, connection: Connection) -> bool:
     credential = Credential.objects.get(pk=connection.credential_id)
     if credential.kind == CredentialKindChoices.CLIENT_CREDENTIALS:
         return False  # a custom connection is ended in the ledger's developer portal, not over the API
+    # Both calls may be repeated harmlessly (a removed connection answers 404, a revoked token is gone),
+    # so they go through the boundary as reads would; once each, as the person disconnecting waits.
     try:
         if connection.remote_connection_id:
-            connection_call(
+            ledger_call(
                 connection=connection,
-                operation=lambda app, tokens: provider.tenant_disconnect(
-                    app=app, tokens=tokens, remote_connection_id=connection.remote_connection_id
+                operation=lambda attempt: provider.tenant_disconnect(
+                    app=attempt.app,
+                    tokens=attempt.tokens,
+                    remote_connection_id=connection.remote_connection_id,
                 ),
+                retries=0,
             )
         still_used = (
             Connection.objects.filter(credential_id=credential.pk)
@@ -195,10 +202,16 @@ def connection_revoke_at_ledger(*, connection: Connection) -> bool:
             .exists()
         )
         if not still_used and credential.kind == CredentialKindChoices.AUTHORIZATION_CODE:
-            tokens, _ = token_get(credential_id=credential.pk, min_valid_seconds=0)
-            provider.token_revoke(app=credential_app(credential), tokens=tokens)
+            ledger_call(
+                connection=connection,
+                operation=lambda attempt: provider.token_revoke(app=attempt.app, tokens=attempt.tokens),
+                token_margin=0,
+                retries=0,
+            )
     except NeedsReauthorisation:
         return False  # the ledger already refuses these tokens: nothing left to revoke
+    except WaitRequired as exc:
+        raise ProviderUnavailable(f"{exc.message} Try again in {exc.seconds:.0f} s.") from None
     return True
 
 
