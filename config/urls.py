@@ -1,5 +1,6 @@
 """Top-level routes. The API is versioned under /api/v1/; each app contributes its own api/urls.py."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -22,8 +23,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-if settings.LEDGERLINK_SANDBOX_ENABLED:
-    # The emulated ledgers. Ledgerlink's own code never imports them; it reaches them over HTTP only.
+if apps.is_installed("sandbox") and settings.LEDGERLINK_SANDBOX_ENABLED:
+    # The emulated ledgers, installed by the dev and test settings only (never by prod). Ledgerlink's own
+    # code never imports them; it reaches them over HTTP only.
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 handler404 = core_api_views.handler404

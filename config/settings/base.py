@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "mappings",
     "conflicts",
     "webhooks",
-    "sandbox",
 ]
 
 MIDDLEWARE = [
@@ -100,12 +99,7 @@ def database_from_url(url: str) -> dict[str, Any]:
     return config
 
 
-DATABASES = {
-    "default": database_from_url(env_str("DATABASE_URL", DEFAULT_DATABASE_URL)),
-    # The sandbox (emulated ledgers) keeps its data apart, as the real ledgers' data is.
-    "sandbox": database_from_url(env_str("SANDBOX_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}")),
-}
-DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", DEFAULT_DATABASE_URL))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also where django-q2 keeps cluster heartbeats, so it must be shared across processes) -----
@@ -260,18 +254,9 @@ EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
 # Hours a background export's file stays downloadable; an hourly task deletes it after that.
 EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)
 
-# --- The sandbox: local emulators of both ledgers, mounted under /sandbox/ when enabled ----------------
+# --- The sandbox: installed only by the settings that import config.settings.sandboxed ------------------
+# Whether those settings mount it under /sandbox/ (production never installs it).
 LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", False)
-# Optional bearer token for the sandbox's control API (/sandbox/control/); open when empty.
-SANDBOX_CONTROL_TOKEN = env_str("SANDBOX_CONTROL_TOKEN")
-# The address the sandbox uses in webhook resourceUrls when it cannot tell from a request.
-SANDBOX_PUBLIC_URL = env_str("SANDBOX_PUBLIC_URL")
-# Deliver webhooks from a background thread of the serving process (off: `manage.py sandbox_webhooks`).
-SANDBOX_WEBHOOK_SENDER = env_bool("SANDBOX_WEBHOOK_SENDER", True)
-SANDBOX_WEBHOOK_TIMEOUT = float(env_str("SANDBOX_WEBHOOK_TIMEOUT", "5"))
-SANDBOX_XERO_ACCESS_TOKEN_SECONDS = env_int("SANDBOX_XERO_ACCESS_TOKEN_SECONDS", 1800)
-SANDBOX_QBO_ACCESS_TOKEN_SECONDS = env_int("SANDBOX_QBO_ACCESS_TOKEN_SECONDS", 3600)
-SANDBOX_QBO_REFRESH_ROTATE_SECONDS = env_int("SANDBOX_QBO_REFRESH_ROTATE_SECONDS", 86400)
 
 # --- Encryption of stored credentials -------------------------------------------------------------------
 LEDGERLINK_ENCRYPTION_KEYS = env_list("LEDGERLINK_ENCRYPTION_KEYS")

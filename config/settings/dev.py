@@ -3,6 +3,8 @@
 from config.env import env_bool, env_str
 from config.settings.base import *  # noqa: F403
 from config.settings.base import LEDGERLINK_ENCRYPTION_KEYS, STATIC_ROOT
+from config.settings.sandboxed import *  # noqa: F403
+from config.settings.sandboxed import INSTALLED_APPS
 
 DEBUG = env_bool("DEBUG", True)
 # Development only: never used when DJANGO_SETTINGS_MODULE is config.settings.prod.
@@ -11,6 +13,7 @@ if not LEDGERLINK_ENCRYPTION_KEYS:
     # A fixed development key, so a restarted demo can still read the tokens it stored.
     LEDGERLINK_ENCRYPTION_KEYS = ["ZGV2LW9ubHktbGVkZ2VybGluay1rZXktMzJieXRlcyE="]
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = True
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", True)
 if LEDGERLINK_SANDBOX_ENABLED:
     # The demo's ledgers are the sandbox mounted in the same server, unless the environment says otherwise.

@@ -2,7 +2,9 @@
 
 from config.env import env_bool, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, INSTALLED_APPS, Q_CLUSTER, STATIC_ROOT
+from config.settings.base import Q_CLUSTER, STATIC_ROOT
+from config.settings.sandboxed import *  # noqa: F403
+from config.settings.sandboxed import DATABASES, INSTALLED_APPS
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-9d2e4b6a8c"  # noqa: S105

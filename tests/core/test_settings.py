@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -55,6 +56,41 @@ def test_prod_refuses_to_start_without(missing, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+# What a settings module installs, as JSON on the last line of `manage.py shell -c`.
+INSTALLED_REPORT = (
+    "import json\n"
+    "from django.apps import apps\n"
+    "from django.conf import settings\n"
+    "from django.urls import get_resolver\n"
+    "print(json.dumps({'installed': apps.is_installed('sandbox'), 'databases': sorted(settings.DATABASES),"
+    " 'routers': settings.DATABASE_ROUTERS,"
+    " 'routes': [str(p.pattern) for p in get_resolver().url_patterns]}))\n"
+)
+
+
+def test_prod_does_not_install_the_sandbox():
+    result = manage(
+        "shell", "--no-imports", "-c", INSTALLED_REPORT, **PROD_ENV, LEDGERLINK_SANDBOX_ENABLED="true"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["installed"] is False
+    assert report["databases"] == ["default"]
+    assert report["routers"] == []
+    assert not [route for route in report["routes"] if route.startswith("sandbox")]
+
+
+@pytest.mark.parametrize("module", ["config.settings.dev", "config.settings.test"])
+def test_dev_and_test_install_and_mount_the_sandbox(module):
+    result = manage("shell", "--no-imports", "-c", INSTALLED_REPORT, DJANGO_SETTINGS_MODULE=module)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["installed"] is True
+    assert report["databases"] == ["default", "sandbox"]
+    assert report["routers"] == ["sandbox.routers.SandboxRouter"]
+    assert "sandbox/" in report["routes"]
 
 
 def test_invalid_encryption_key_is_named():
