@@ -1,9 +1,12 @@
 """What the benchmarks share: a deadline for the whole run, figures with their verdict against the page
-target, running our own manage.py and server on loopback, a temporary PostgreSQL database, and Django
-set up in the benchmark's own process."""
+target, running our own manage.py and server on loopback, a temporary PostgreSQL database, Django set up
+in the benchmark's own process, and the frame of the two sandbox benchmarks (`sandbox_bench`: options,
+work directory, seeding report, server, client-time line)."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import os
 import shutil
@@ -11,17 +14,21 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PAGE_TARGET_MS = 200.0
+# What seeding 100,000 invoices into one sandbox organisation or company may take.
+SEED_TARGET_SECONDS = 120.0
 # The development machine's PostgreSQL: loopback, user postgres, trust authentication.
 POSTGRES = f"postgres://postgres@{HOST}:5432"
 
@@ -215,3 +222,93 @@ def postgres_database(prefix: str, *, keep: bool = False) -> Iterator[str]:
             with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=10) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             print(f"dropped PostgreSQL database {name}")
+
+
+@dataclass
+class SandboxBench:
+    """One run of a sandbox benchmark: its deadline, its work directory (two fresh SQLite databases,
+    migrated), the environment of its manage.py processes, and its server once `serve` started it."""
+
+    deadline: Deadline
+    work: Path
+    environment: dict[str, str]
+    server: subprocess.Popen[bytes] | None = None
+
+    def shell_json(self, script: str, limit: float) -> Any:
+        """`manage.py shell -c script`; the JSON the script printed as its last line."""
+        result = manage(["shell", "--no-imports", "-c", script], self.environment, self.deadline, limit)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def database_size_print(self) -> None:
+        size = (self.work / "sandbox.sqlite3").stat().st_size
+        print(f"  sandbox database: {size / 1_048_576:,.0f} MB")
+
+    def serve(self, probe: Callable[[str], str], headers: dict[str, str]) -> str:
+        """`manage.py runserver` serving the sandbox, once `probe(root)` answers 200; the root URL."""
+        self.server, port = server_start(self.environment, self.work)
+        root = f"http://{HOST}:{port}"
+        wait_until_serving(probe(root), headers, self.server, self.deadline)
+        print(f"server: manage.py runserver --noreload on {HOST}:{port} (pid {self.server.pid})")
+        return root
+
+
+@contextmanager
+def sandbox_bench(options: argparse.Namespace, prefix: str) -> Iterator[SandboxBench]:
+    """The frame of a sandbox benchmark: a deadline of --timeout, a temporary work directory with both
+    databases migrated; at the end the server stopped and the directory removed (unless --keep)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    bench = SandboxBench(Deadline(options.timeout), work, sandbox_environment(work, debug=options.debug))
+    try:
+        print(f"work directory: {work}")
+        migrate(bench.environment, bench.deadline)
+        yield bench
+    finally:
+        finish(bench.server, work, keep=options.keep)
+
+
+def seed_line(*, invoices: int, parties: int, party_name: str, seconds: float, wall: float) -> str:
+    """The seeding figures against SEED_TARGET_SECONDS; `seconds` as the seeder measured it, `wall` with
+    the command's start-up."""
+    verdict = "OK" if seconds < SEED_TARGET_SECONDS else "OVER"
+    return (
+        f"seed: {invoices:,} invoices, {parties:,} {party_name} in {seconds:.1f} s "
+        f"({invoices / seconds:,.0f} invoices/s; {wall:.1f} s with the command's start-up)  "
+        f"[target {SEED_TARGET_SECONDS:.0f} s: {verdict}]"
+    )
+
+
+def client_time_line(what: str, sdk: Figures, transport: Figures) -> str:
+    """What the SDK's own building of its objects costs: the median of `sdk` over `transport`'s."""
+    difference = statistics.median(sdk.milliseconds) - statistics.median(transport.milliseconds)
+    return f"  ({what} takes the difference: ~{difference:.0f} ms of client time)"
+
+
+def sandbox_parser(description: str | None, *, parties: str, points: str) -> argparse.ArgumentParser:
+    """The options both sandbox benchmarks take; `parties` names what is seeded beside the invoices
+    (contacts, customers), `points` the option for how many pages are measured (pages, positions)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--invoices", type=int, default=100_000, help="invoices to seed (default 100,000)")
+    parser.add_argument(
+        f"--{parties}", type=int, default=0, help=f"{parties} to seed (default: invoices / 20)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=25, help="timed requests per measurement")
+    parser.add_argument(f"--{points}", type=int, default=5, help="pages measured, spread over the list")
+    parser.add_argument("--timeout", type=float, default=900.0, help="stop the whole run after this many s")
+    parser.add_argument("--debug", action="store_true", help="run the server with DEBUG on")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary databases and server log")
+    return parser
+
+
+def sandbox_main(
+    parser: argparse.ArgumentParser,
+    points: str,
+    run: Callable[[argparse.Namespace], None],
+    argv: Sequence[str] | None,
+) -> None:
+    options = parser.parse_args(argv)
+    if options.invoices < 1 or options.requests < 1 or getattr(options, points) < 1:
+        parser.error(f"--invoices, --requests and --{points} must be at least 1")
+    # The sandbox speaks plain http on loopback; oauthlib (under the SDKs) refuses that unless told.
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    run(options)

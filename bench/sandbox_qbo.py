@@ -21,32 +21,23 @@ Every step has a time limit; the whole run stops after --timeout seconds."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import statistics
-import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import requests
 from harness import (
-    HOST,
-    Deadline,
-    finish,
-    manage,
-    migrate,
-    sandbox_environment,
-    server_start,
+    SandboxBench,
+    client_time_line,
+    sandbox_bench,
+    sandbox_main,
+    sandbox_parser,
+    seed_line,
     timed,
-    wait_until_serving,
 )
 
 COMPANY_NAME = "Bench Company_US"
-SEED_TARGET_SECONDS = 120.0
 PAGE_SIZE = 1000
 SCOPES = "com.intuit.quickbooks.accounting openid profile email"
 MINOR_VERSION = "75"
@@ -83,10 +74,6 @@ token = tokens.tokens_issue(grant=grant)
 print(json.dumps({{"realm_id": tenant.tenant_id, "client_id": app.client_id,
                   "client_secret": app.client_secret, "redirect_uri": app.redirect_uris[0], "token": token}}))
 """
-
-
-def last_json_line(result: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def spread_positions(count: int, wanted: int) -> list[int]:
@@ -128,30 +115,17 @@ def sdk_client(info: dict[str, Any], qbo_url: str) -> Any:
     return client
 
 
-def seed(
-    options: argparse.Namespace, customers: int, environment: dict[str, str], deadline: Deadline
-) -> None:
+def seed(options: Any, customers: int, bench: SandboxBench) -> None:
     started = time.perf_counter()
-    seeded = manage(
-        [
-            "shell",
-            "--no-imports",
-            "-c",
-            SEED.format(name=COMPANY_NAME, customers=customers, invoices=options.invoices, seed=options.seed),
-        ],
-        environment,
-        deadline,
-        options.timeout,
-    )
+    script = SEED.format(name=COMPANY_NAME, customers=customers, invoices=options.invoices, seed=options.seed)
+    report = bench.shell_json(script, options.timeout)
     wall = time.perf_counter() - started
-    report = last_json_line(seeded)
     seconds = float(report["seconds"])
-    verdict = "OK" if seconds < SEED_TARGET_SECONDS else "OVER"
     counts: dict[str, int] = report["counts"]
     print(
-        f"seed: {options.invoices:,} invoices, {customers:,} customers in {seconds:.1f} s "
-        f"({options.invoices / seconds:,.0f} invoices/s; {wall:.1f} s with the command's start-up)  "
-        f"[target {SEED_TARGET_SECONDS:.0f} s: {verdict}]"
+        seed_line(
+            invoices=options.invoices, parties=customers, party_name="customers", seconds=seconds, wall=wall
+        )
     )
     documents = sum(n for entity, n in counts.items() if " " not in entity)
     print(f"  {documents:,} entities written through the engine ({documents / seconds:,.0f}/s):")
@@ -159,38 +133,21 @@ def seed(
         print(f"    {entity}: {n:,}")
 
 
-def run(options: argparse.Namespace) -> None:
-    deadline = Deadline(options.timeout)
+def run(options: Any) -> None:
     customers = options.customers or max(1, options.invoices // 20)
-    work = Path(tempfile.mkdtemp(prefix="ledgerlink-bench-qbo-"))
-    environment = sandbox_environment(work, debug=options.debug)
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        print(f"work directory: {work}")
-        migrate(environment, deadline)
-        seed(options, customers, environment, deadline)
-        size = (work / "sandbox.sqlite3").stat().st_size
-        print(f"  sandbox database: {size / 1_048_576:,.0f} MB")
+    with sandbox_bench(options, "ledgerlink-bench-qbo-") as bench:
+        seed(options, customers, bench)
+        bench.database_size_print()
+        info = bench.shell_json(APP_SETUP.format(name=COMPANY_NAME, scopes=SCOPES), 120)
 
-        setup = manage(
-            ["shell", "--no-imports", "-c", APP_SETUP.format(name=COMPANY_NAME, scopes=SCOPES)],
-            environment,
-            deadline,
-            120,
-        )
-        info = last_json_line(setup)
-
-        server, port = server_start(environment, work)
-        qbo_url = f"http://{HOST}:{port}/sandbox/qbo"
-        company_url = f"{qbo_url}/v3/company/{info['realm_id']}"
         headers = {"Authorization": f"Bearer {info['token']['access_token']}", "Accept": "application/json"}
-        wait_until_serving(
-            f"{company_url}/companyinfo/{info['realm_id']}?minorversion={MINOR_VERSION}",
+        company_path = f"/sandbox/qbo/v3/company/{info['realm_id']}"
+        root = bench.serve(
+            lambda root: f"{root}{company_path}/companyinfo/{info['realm_id']}?minorversion={MINOR_VERSION}",
             headers,
-            server,
-            deadline,
         )
-        print(f"server: manage.py runserver --noreload on {HOST}:{port} (pid {server.pid})")
+        qbo_url = f"{root}/sandbox/qbo"
+        company_url = f"{root}{company_path}"
 
         session = requests.Session()
         session.headers.update(headers)
@@ -214,6 +171,7 @@ def run(options: argparse.Namespace) -> None:
                 raise SystemExit(f"STARTPOSITION {position} served {served} invoices.")
             return len(response.content)
 
+        deadline = bench.deadline
         raw = timed(
             "raw HTTP   GET /query SELECT * FROM Invoice STARTPOSITION n MAXRESULTS 1000",
             raw_page,
@@ -256,31 +214,12 @@ def run(options: argparse.Namespace) -> None:
         print(raw.line())
         print(transport.line())
         print(sdk.line())
-        print(
-            "  (python-quickbooks' own building of 1,000 Invoice objects takes the difference: "
-            f"~{statistics.median(sdk.milliseconds) - statistics.median(transport.milliseconds):.0f} ms "
-            "of client time)"
-        )
-    finally:
-        finish(server, work, keep=options.keep)
+        print(client_time_line("python-quickbooks' own building of 1,000 Invoice objects", sdk, transport))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--invoices", type=int, default=100_000, help="invoices to seed (default 100,000)")
-    parser.add_argument("--customers", type=int, default=0, help="customers to seed (default: invoices / 20)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--requests", type=int, default=25, help="timed requests per measurement (>= 20)")
-    parser.add_argument("--positions", type=int, default=5, help="pages measured, spread over the list")
-    parser.add_argument("--timeout", type=float, default=900.0, help="stop the whole run after this many s")
-    parser.add_argument("--debug", action="store_true", help="run the server with DEBUG on")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary databases and server log")
-    options = parser.parse_args(argv)
-    if options.invoices < 1 or options.requests < 1 or options.positions < 1:
-        parser.error("--invoices, --requests and --positions must be at least 1")
-    # The sandbox speaks plain http on loopback; oauthlib (under intuit-oauth) refuses that unless told.
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    run(options)
+    description = __doc__.splitlines()[0] if __doc__ else None
+    sandbox_main(sandbox_parser(description, parties="customers", points="positions"), "positions", run, argv)
 
 
 if __name__ == "__main__":

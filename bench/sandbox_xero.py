@@ -21,34 +21,25 @@ Every step has a time limit; the whole run stops after --timeout seconds."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import re
-import statistics
-import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import requests
 import urllib3
 from harness import (
-    HOST,
-    Deadline,
-    finish,
+    SandboxBench,
+    client_time_line,
     manage,
-    migrate,
-    sandbox_environment,
-    server_start,
+    sandbox_bench,
+    sandbox_main,
+    sandbox_parser,
+    seed_line,
     timed,
-    wait_until_serving,
 )
 
 ORG_NAME = "Bench Org"
-SEED_TARGET_SECONDS = 120.0
 PAGE_SIZE = 1000
 SCOPES = "offline_access accounting.transactions accounting.contacts accounting.settings"
 
@@ -104,67 +95,38 @@ def sdk_api(info: dict[str, Any], base_url: str) -> Any:
     return AccountingApi(client, base_url=base_url)
 
 
-def run(options: argparse.Namespace) -> None:
-    deadline = Deadline(options.timeout)
+def seed(options: Any, contacts: int, bench: SandboxBench) -> None:
+    started = time.perf_counter()
+    arguments = ["sandbox_seed", "xero", "--org", ORG_NAME, "--create", "--contacts", str(contacts)]
+    arguments += ["--invoices", str(options.invoices), "--seed", str(options.seed)]
+    seeded = manage(arguments, bench.environment, bench.deadline, options.timeout)
+    wall = time.perf_counter() - started
+    reported = re.search(r" in ([0-9.]+)s \(", seeded.stdout)
+    seconds = float(reported.group(1)) if reported else wall
+    print(
+        seed_line(
+            invoices=options.invoices, parties=contacts, party_name="contacts", seconds=seconds, wall=wall
+        )
+    )
+    for line in seeded.stdout.splitlines():
+        if re.match(r"  [A-Z]", line):
+            print(f"  {line.strip()}")
+
+
+def run(options: Any) -> None:
     contacts = options.contacts or max(1, options.invoices // 20)
-    work = Path(tempfile.mkdtemp(prefix="ledgerlink-bench-"))
-    environment = sandbox_environment(work, debug=options.debug)
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        print(f"work directory: {work}")
-        migrate(environment, deadline)
+    with sandbox_bench(options, "ledgerlink-bench-") as bench:
+        seed(options, contacts, bench)
+        bench.database_size_print()
+        info = bench.shell_json(APP_SETUP.format(org=ORG_NAME, scopes=SCOPES), 120)
 
-        started = time.perf_counter()
-        seeded = manage(
-            [
-                "sandbox_seed",
-                "xero",
-                "--org",
-                ORG_NAME,
-                "--create",
-                "--contacts",
-                str(contacts),
-                "--invoices",
-                str(options.invoices),
-                "--seed",
-                str(options.seed),
-            ],
-            environment,
-            deadline,
-            options.timeout,
-        )
-        wall = time.perf_counter() - started
-        reported = re.search(r" in ([0-9.]+)s \(", seeded.stdout)
-        seconds = float(reported.group(1)) if reported else wall
-        verdict = "OK" if seconds < SEED_TARGET_SECONDS else "OVER"
-        print(
-            f"seed: {options.invoices:,} invoices, {contacts:,} contacts in {seconds:.1f} s "
-            f"({options.invoices / seconds:,.0f} invoices/s; {wall:.1f} s with the command's start-up)  "
-            f"[target {SEED_TARGET_SECONDS:.0f} s: {verdict}]"
-        )
-        for line in seeded.stdout.splitlines():
-            if re.match(r"  [A-Z]", line):
-                print(f"  {line.strip()}")
-        size = (work / "sandbox.sqlite3").stat().st_size
-        print(f"  sandbox database: {size / 1_048_576:,.0f} MB")
-
-        setup = manage(
-            ["shell", "--no-imports", "-c", APP_SETUP.format(org=ORG_NAME, scopes=SCOPES)],
-            environment,
-            deadline,
-            120,
-        )
-        info = json.loads(setup.stdout.strip().splitlines()[-1])
-
-        server, port = server_start(environment, work)
-        base_url = f"http://{HOST}:{port}/sandbox/xero/api/api.xro/2.0"
         headers = {
             "Authorization": f"Bearer {info['token']['access_token']}",
             "xero-tenant-id": info["tenant_id"],
             "Accept": "application/json",
         }
-        wait_until_serving(f"{base_url}/Organisation", headers, server, deadline)
-        print(f"server: manage.py runserver --noreload on {HOST}:{port} (pid {server.pid})")
+        api_path = "/sandbox/xero/api/api.xro/2.0"
+        base_url = bench.serve(lambda root: f"{root}{api_path}/Organisation", headers) + api_path
 
         session = requests.Session()
         session.headers.update(headers)
@@ -184,6 +146,7 @@ def run(options: argparse.Namespace) -> None:
                 raise SystemExit(f"GET /Invoices?page={page} answered {response.status_code}")
             return len(response.content)
 
+        deadline = bench.deadline
         raw = timed(
             "raw HTTP  GET /Invoices?page=N&pageSize=1000", raw_page, pages, options.requests, deadline
         )
@@ -220,30 +183,15 @@ def run(options: argparse.Namespace) -> None:
         print(transport.line())
         print(sdk.line())
         print(
-            "  (the SDK's own deserialisation of 1,000 invoices into its models takes the difference: "
-            f"~{statistics.median(sdk.milliseconds) - statistics.median(transport.milliseconds):.0f} ms "
-            "of client time)"
+            client_time_line(
+                "the SDK's own deserialisation of 1,000 invoices into its models", sdk, transport
+            )
         )
-    finally:
-        finish(server, work, keep=options.keep)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--invoices", type=int, default=100_000, help="invoices to seed (default 100,000)")
-    parser.add_argument("--contacts", type=int, default=0, help="contacts to seed (default: invoices / 20)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--requests", type=int, default=25, help="timed requests per measurement")
-    parser.add_argument("--pages", type=int, default=5, help="pages measured, spread over the list")
-    parser.add_argument("--timeout", type=float, default=900.0, help="stop the whole run after this many s")
-    parser.add_argument("--debug", action="store_true", help="run the server with DEBUG on")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary databases and server log")
-    options = parser.parse_args(argv)
-    if options.invoices < 1 or options.requests < 1 or options.pages < 1:
-        parser.error("--invoices, --requests and --pages must be at least 1")
-    # The sandbox speaks plain http on loopback; oauthlib (under the SDK) refuses that unless told.
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    run(options)
+    description = __doc__.splitlines()[0] if __doc__ else None
+    sandbox_main(sandbox_parser(description, parties="contacts", points="pages"), "pages", run, argv)
 
 
 if __name__ == "__main__":
