@@ -1,101 +1,86 @@
-"""Exports of a filtered entity list as CSV or Excel (XLSX).
+"""Exports of a filtered mirror list, through the one export path of `core.exports`: the API's export
+action, the admin's export actions and background exports write the same file (columns and cells: those of
+the list serializer, see `core.exports`).
 
-Columns: exactly the fields of the endpoint's API list, in the same order (`id`, `provider`, the record's
-columns, `linked`); they change only when the list's shape does.
-
-Cells: each holds the text of the value the API list shows in its JSON, rendered by the same serializer:
-amounts as the API's decimal strings (`"1250.0000"`, never a float), dates and times in ISO 8601, booleans
-`true`/`false`, null as an empty cell, JSON lists and objects as compact JSON text. In XLSX, integer
-fields (`id`, references to other records) are numbers and everything else is text, so values are the
-API's to the character; a text that starts with `=` stays text, never a formula. CSV is UTF-8 with a byte
-order mark (Excel reads accents right; read it with the `utf-8-sig` codec) and CRLF line ends.
-
-Rows are read as plain column values (`values_list`: the columns shown, and the connection's provider by a
-join; never the raw payload) and each cell is rendered by a function made once per export from the list
-serializer's field for that column, which gives exactly the text `to_representation` gives (tested against
-the serializer for every kind of value), at several times its speed.
-
-Up to `EXPORT_SYNC_MAX_ROWS` rows the file is the response: CSV streamed as it is read, XLSX written
-row by row to a temporary file and then sent (openpyxl writes the workbook; the rows are streamed into its
-sheet as the XML openpyxl writes for them); either way memory stays bounded, however long the list.
-Which path is taken is decided by a count that stops at the limit, never a COUNT over the whole list.
-Above it the export runs in the background (`ExportJob`, 202), writing to `EXPORT_DIR`, and is
-downloaded from `/api/v1/exports/{id}/download/` until it expires. A running job beats a heartbeat with its
-progress; one whose heartbeat stopped for `STALE_AFTER` (its worker died) is marked failed."""
+Up to `EXPORT_SYNC_MAX_ROWS` rows the file is made in the request and sent by the caller (CSV streamed as it
+is read, XLSX from a temporary file). Which path is taken is decided by a count that stops at the limit,
+never a COUNT over the whole list. Above it the export runs in the background (`ExportJob`, 202), writing to
+`EXPORT_DIR`, and is downloaded from `/api/v1/exports/{id}/download/` until it expires. A running job beats a
+heartbeat with its progress; one whose heartbeat stopped for `STALE_AFTER` (its worker died) is marked
+failed. Nothing here makes an HTTP response: the views and admin actions wrap what it returns."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import decimal
-import functools
-import io
-import json
 import logging
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
-from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponseBase, QueryDict, StreamingHttpResponse
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
-from rest_framework import ISO_8601, serializers, status
-from rest_framework.relations import PrimaryKeyRelatedField, RelatedField
 from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.utils.encoders import JSONEncoder
 
+from accounting.api.serializers import serializers_for
 from accounting.choices import ExportFormatChoices, ExportJobStatusChoices
-from accounting.families import ENDPOINTS, Endpoint
+from accounting.families import ENDPOINTS, Endpoint, Family
 from accounting.models import ExportJob
+from core import exports as core_exports
 from core.errors import InvalidInput
+from core.exports import (
+    CONTENT_TYPES,
+    INTEGER_COLUMNS,
+    TEXT_COLUMNS,
+    XLSX_MAX_ROWS,
+    XLSX_TOO_LONG,
+    ExportFile,
+    PlannedColumn,
+    cell_of,
+    cell_text,
+    csv_pieces,
+    export_file_make,
+    export_file_write,
+    xlsx_write,
+)
+from core.jobs import job_finish, job_heartbeat, job_stale_q, job_start
 from core.paginators import rows_more_than
 from core.queue import task_enqueue_on_commit
 
 if TYPE_CHECKING:
-    from accounting.api.serializers import MirrorSerializer
     from accounting.api.views import MirrorViewSet
+
+__all__ = [
+    "CONTENT_TYPES",
+    "INTEGER_COLUMNS",
+    "TEXT_COLUMNS",
+    "XLSX_MAX_ROWS",
+    "XLSX_TOO_LONG",
+    "ExportFile",
+    "PlannedColumn",
+    "cell_of",
+    "cell_text",
+    "csv_pieces",
+    "xlsx_write",
+]
 
 logger = logging.getLogger(__name__)
 
-# Records read from the database at a time (a server-side cursor on PostgreSQL), and how often a
-# background export records its progress.
+# A background export records its progress (and beats its heartbeat) every this many rows.
 CHUNK_SIZE = 2000
-# Rows of CSV gathered into one piece of the streamed response.
-CSV_ROWS_PER_PIECE = 500
-# Excel's limit, less the header row.
-XLSX_MAX_ROWS = 1_048_575
-XLSX_TOO_LONG = f"Excel holds at most {XLSX_MAX_ROWS:,} rows; export CSV or filter more."
 # A running background export beats its heartbeat at every chunk of rows (well under a second apart); one
 # whose heartbeat is older than this lost its worker (killed, out of memory, the machine restarted).
 STALE_AFTER = timedelta(minutes=5)
 STALE_ERROR = "The export worker stopped; ask for the export again."
-CONTENT_TYPES = {
-    ExportFormatChoices.CSV: "text/csv; charset=utf-8",
-    ExportFormatChoices.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+# What a background export calls, with the job and the rows written so far, each time it records progress.
+ProgressObserver = Callable[[ExportJob, int], None]
 
 
 def export_format_validate(value: str) -> ExportFormatChoices:
-    try:
-        return ExportFormatChoices(value)
-    except ValueError:
-        allowed = ", ".join(ExportFormatChoices.values)
-        raise InvalidInput(
-            fields={"export_format": [f"Unknown format {value!r}. Allowed: {allowed}."]}
-        ) from None
+    return ExportFormatChoices(core_exports.export_format_check(value))
 
 
 def _viewset(endpoint: Endpoint) -> type[MirrorViewSet]:
@@ -105,327 +90,52 @@ def _viewset(endpoint: Endpoint) -> type[MirrorViewSet]:
     return VIEWSETS[endpoint.key]
 
 
+def _list_serializer(family: Family) -> Any:
+    return serializers_for(family)[0]
+
+
+def export_column_plan(endpoint: Endpoint) -> tuple[PlannedColumn, ...]:
+    """The endpoint's list serializer's fields, in order, each with the database column it shows."""
+    return core_exports.column_plan(_list_serializer(endpoint.family))
+
+
 def export_columns(endpoint: Endpoint) -> list[str]:
     """The export's columns: the API list's fields, in order."""
-    return [column.name for column in _column_plan(endpoint)]
-
-
-# --- Rendering rows -------------------------------------------------------------------------------------
-
-# The list serializer's method fields, as (the column read, what the method makes of it): a method takes a
-# record, and an export reads no records. A method field missing here fails the first export loudly.
-METHOD_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "linked": ("link_object_id", bool),  # MirrorSerializer.get_linked
-}
-# Database columns whose values come back as text (or None), and as integers (or None).
-TEXT_COLUMNS = frozenset({"CharField", "TextField"})
-INTEGER_COLUMNS = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "SmallAutoField",
-        "IntegerField",
-        "BigIntegerField",
-        "SmallIntegerField",
-        "PositiveIntegerField",
-        "PositiveBigIntegerField",
-        "PositiveSmallIntegerField",
-    }
-)
-# BigIntegerField (for ids) is newer than the type stubs.
-INTEGER_FIELDS = (serializers.IntegerField, getattr(serializers, "BigIntegerField", serializers.IntegerField))
-
-
-@dataclass(frozen=True)
-class PlannedColumn:
-    name: str
-    # What `values_list` reads for it ("connection__provider" for the serializer's "connection.provider").
-    path: str
-    field: serializers.Field
-    # The database column that path ends at (for a foreign key, the key it holds).
-    stored: str
-
-
-@functools.cache
-def _column_plan(endpoint: Endpoint) -> tuple[PlannedColumn, ...]:
-    """The fields of the endpoint's list serializer, in order, each with the database column it shows."""
-    serializer = cast("type[MirrorSerializer]", _viewset(endpoint).serializer_class)(context={})
-    plan = []
-    for name, field in serializer.fields.items():
-        if isinstance(field, serializers.SerializerMethodField):
-            if name not in METHOD_COLUMNS:
-                raise ImproperlyConfigured(f"Export column {endpoint.key}.{name}: add it to METHOD_COLUMNS.")
-            path = METHOD_COLUMNS[name][0]
-        elif isinstance(field, RelatedField) and not isinstance(field, PrimaryKeyRelatedField):
-            raise ImproperlyConfigured(f"Export column {endpoint.key}.{name}: only ids of related records.")
-        else:
-            path = "__".join(field.source_attrs)
-        plan.append(PlannedColumn(name, path, field, _stored_type(endpoint.family.model, path)))
-    return tuple(plan)
-
-
-def _stored_type(model: type[models.Model], path: str) -> str:
-    field: Any = None
-    for part in path.split("__"):
-        field = model._meta.get_field(part)
-        if field.is_relation:
-            model = field.related_model
-    if field.is_relation:
-        field = field.target_field
-    return str(field.get_internal_type())
-
-
-def cell_of(value: Any) -> Any:
-    """A JSON value of the API list as an export cell: None stays None (an empty cell), an integer stays a
-    number (Excel shows ids as numbers), anything else becomes its text (`cell_text`)."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    return cell_text(value)
-
-
-def _cell_renderer(column: PlannedColumn) -> Callable[[Any], Any] | None:
-    """A column's database value -> its cell, exactly `cell_of(field.to_representation(value))` (None for
-    None, as the serializer gives), made once per export. None when the database value already is its cell
-    (text and id columns: about half of them), so rows skip the column. The common field types are
-    inlined, with their settings read here; anything else, or a value of an unexpected type, goes through
-    the field's own `to_representation`."""
-    field = column.field
-    represent = field.to_representation
-
-    def generic(value: Any) -> Any:
-        return None if value is None else cell_of(represent(value))
-
-    if isinstance(field, serializers.SerializerMethodField):
-        method = METHOD_COLUMNS[column.name][1]
-        return lambda value: cell_of(method(value))
-    if isinstance(field, PrimaryKeyRelatedField):
-        # The serializer hands the field the related id (its pk-only optimisation); so does values_list.
-        pk_field: Any = field.pk_field
-        if pk_field is None:
-            return None if column.stored in INTEGER_COLUMNS else cell_of
-        return lambda value: None if value is None else cell_of(pk_field.to_representation(value))
-    kind = type(field)
-    if kind is serializers.CharField and column.stored in TEXT_COLUMNS:
-        return None
-    if kind is serializers.ChoiceField and column.stored in TEXT_COLUMNS:
-        choices = cast("serializers.ChoiceField", field).choice_strings_to_values
-        if all(type(value) is str and value == key for key, value in choices.items()):
-            return None
-    if kind in INTEGER_FIELDS and represent(1) == 1 and column.stored in INTEGER_COLUMNS:
-        return None  # not a BigIntegerField that sends its numbers as strings
-    if kind is serializers.BooleanField:
-        return lambda value: "true" if value is True else "false" if value is False else generic(value)
-    if kind is serializers.DecimalField:
-        decimal_field = cast("serializers.DecimalField", field)
-        if (
-            getattr(decimal_field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
-            and not decimal_field.localize
-            and not decimal_field.normalize_output
-            and decimal_field.decimal_places is not None
-        ):
-            # DecimalField.quantize, with its context made once rather than per value.
-            exponent = Decimal(".1") ** decimal_field.decimal_places
-            context = decimal.getcontext().copy()
-            if decimal_field.max_digits is not None:
-                context.prec = decimal_field.max_digits
-            rounding = decimal_field.rounding
-            return lambda value: (
-                format(value.quantize(exponent, rounding=rounding, context=context), "f")
-                if type(value) is Decimal
-                else generic(value)
-            )
-    if kind is serializers.DateField and _iso(field, api_settings.DATE_FORMAT):
-        return lambda value: value.isoformat() if type(value) is date else generic(value)
-    if kind is serializers.DateTimeField and _iso(field, api_settings.DATETIME_FORMAT):
-        datetime_field = cast("serializers.DateTimeField", field)
-        zone: Any = (
-            datetime_field.timezone
-            if hasattr(datetime_field, "timezone")
-            else datetime_field.default_timezone()
-        )
-        if zone is not None:
-
-            def render_datetime(value: Any) -> Any:
-                if type(value) is not datetime or value.tzinfo is None:
-                    return generic(value)
-                text = value.astimezone(zone).isoformat()
-                return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-            return render_datetime
-    return generic
-
-
-def _iso(field: serializers.Field, default: Any) -> bool:
-    output_format = getattr(field, "format", default)
-    return isinstance(output_format, str) and output_format.lower() == ISO_8601
+    return core_exports.export_columns_of(_list_serializer(endpoint.family))
 
 
 def export_rows(endpoint: Endpoint, queryset: QuerySet[Any]) -> Iterator[list[Any]]:
-    """Each record's cells (`cell_of` the API list's JSON values), in column order, read in chunks of plain
-    column values: no model instances, no raw payload."""
-    plan = _column_plan(endpoint)
-    converters = [
-        (index, convert)
-        for index, column in enumerate(plan)
-        if (convert := _cell_renderer(column)) is not None
-    ]
-    values = queryset.values_list(*(column.path for column in plan))
-    for row in values.iterator(chunk_size=CHUNK_SIZE):
-        cells = list(row)
-        for index, convert in converters:
-            cells[index] = convert(cells[index])
-        yield cells
-
-
-def cell_text(value: Any) -> str:
-    """The text of one JSON value of the API list, as a CSV cell holds it."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict | list):
-        return json.dumps(value, cls=JSONEncoder, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
-
-
-def csv_pieces(columns: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
-    """The CSV file in pieces of a few hundred rows, for streaming or writing to disk. Rows are cells
-    (`export_rows`): the csv module writes None as an empty field and an integer as its digits, which is
-    their `cell_text`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(columns)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % CSV_ROWS_PER_PIECE == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
-
-
-# The characters Excel cannot hold (a ledger may keep control characters in free text): dropped.
-# openpyxl's list, so a cell holds what openpyxl would have let through.
-XLSX_ILLEGAL = ILLEGAL_CHARACTERS_RE
-# Excel's longest text in a cell; openpyxl truncates to it as well.
-XLSX_MAX_TEXT = 32767
-# Rows of sheet XML gathered into one write to the (compressing) zip stream.
-XLSX_ROWS_PER_PIECE = 200
-
-
-def _xlsx_text(value: Any) -> str:
-    """One non-integer cell as the XML openpyxl writes for a text cell (inline string): the API's text,
-    never a formula or an error value, whatever it starts with."""
-    text = cell_text(value)
-    if XLSX_ILLEGAL.search(text):
-        text = XLSX_ILLEGAL.sub("", text)
-    text = text[:XLSX_MAX_TEXT]
-    if not text:
-        return ' t="inlineStr" />'
-    stripped = text.strip()
-    space = ' xml:space="preserve"' if stripped and stripped != text else ""
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
-
-
-def _xlsx_rows(rows: Iterable[list[Any]], *, width: int, first: int) -> Iterator[str]:
-    """The sheet's `<row>` elements, as openpyxl's write-only worksheet writes them for these cells:
-    integers (ids, references to other records) are numbers, None is no cell, all else is text."""
-    letters = [get_column_letter(index) for index in range(1, width + 1)]
-    for number, row in enumerate(rows, start=first):
-        at = str(number)
-        parts = [f'<row r="{at}">']
-        for letter, value in zip(letters, row, strict=True):
-            if value is None:
-                continue
-            if isinstance(value, int) and not isinstance(value, bool):
-                parts.append(f'<c r="{letter}{at}" t="n"><v>{format(value, ".16g")}</v></c>')
-            else:
-                parts.append(f'<c r="{letter}{at}"{_xlsx_text(value)}')
-        parts.append("</row>")
-        yield "".join(parts)
-
-
-def xlsx_write(target: IO[bytes], *, title: str, columns: list[str], rows: Iterable[list[Any]]) -> None:
-    """Write the XLSX file to `target`, streaming rows into it as they come.
-
-    openpyxl writes the workbook with its header row (every part of the package: styles, workbook,
-    properties); the rows are then streamed into its sheet, as the XML openpyxl's write-only mode writes for
-    them (tested against it), at a small fraction of the cost of its cell objects."""
-    skeleton = io.BytesIO()
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(title=title[:31])
-    worksheet.append(columns)
-    workbook.save(skeleton)
-    with (
-        zipfile.ZipFile(skeleton) as source,
-        zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as package,
-    ):
-        (sheet_name,) = (name for name in source.namelist() if name.startswith("xl/worksheets/sheet"))
-        for item in source.infolist():
-            if item.filename != sheet_name:
-                package.writestr(item, source.read(item))
-                continue
-            head, tail = source.read(item).decode().split("</sheetData>")
-            with package.open(sheet_name, "w", force_zip64=True) as sheet:
-                sheet.write(head.encode())
-                piece: list[str] = []
-                for row in _xlsx_rows(rows, width=len(columns), first=2):
-                    piece.append(row)
-                    if len(piece) == XLSX_ROWS_PER_PIECE:
-                        sheet.write("".join(piece).encode())
-                        piece.clear()
-                sheet.write("".join(piece).encode())
-                sheet.write(f"</sheetData>{tail}".encode())
+    """Each record's cells, in column order (`core.exports.rows_export`)."""
+    return core_exports.rows_export(_list_serializer(endpoint.family), queryset)
 
 
 def export_file_name(endpoint: Endpoint, export_format: str, *, on: Any = None) -> str:
-    day = timezone.localdate(on) if on is not None else timezone.localdate()
-    return f"{endpoint.path}-{day.isoformat()}.{export_format}"
+    return core_exports.export_file_name(endpoint.path, export_format, on=on)
 
 
-def export_respond(
-    *, request: Request, endpoint: Endpoint, queryset: QuerySet[Any], export_format: str
-) -> HttpResponseBase:
-    """The export action's response: the file itself, or 202 with the background export that will make it."""
+def export_make(
+    *, endpoint: Endpoint, queryset: QuerySet[Any], export_format: str, query: str, user_id: int | None
+) -> ExportFile | ExportJob:
+    """An export of the endpoint's filtered list (`query`: its query string): the file itself, or the
+    background export that will make it when the list is longer than `EXPORT_SYNC_MAX_ROWS`."""
     chosen = export_format_validate(export_format)
     if rows_more_than(queryset, settings.EXPORT_SYNC_MAX_ROWS):
         if chosen == ExportFormatChoices.XLSX and rows_more_than(queryset, XLSX_MAX_ROWS):
             raise InvalidInput(fields={"export_format": [XLSX_TOO_LONG]})
-        query = request.query_params.copy()
-        query.pop("export_format", None)
-        job = export_job_create(
+        return export_job_create(
             endpoint=endpoint,
             export_format=chosen,
-            query=query.urlencode(),
+            query=query,
             rows_total=None,  # counted exactly by the job, for its progress
-            user_id=request.user.pk,
+            user_id=user_id,
         )
-        from accounting.api.exports import ExportJobSerializer  # the API module imports this one
-
-        data = ExportJobSerializer(job, context={"request": request}).data
-        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
-    columns = export_columns(endpoint)
-    rows = export_rows(endpoint, queryset)
-    filename = export_file_name(endpoint, chosen)
-    if chosen == ExportFormatChoices.CSV:
-        response = StreamingHttpResponse(csv_pieces(columns, rows), content_type=CONTENT_TYPES[chosen])
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    target = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes it, which deletes it
-    try:
-        xlsx_write(target, title=endpoint.label, columns=columns, rows=rows)
-        target.seek(0)
-    except BaseException:
-        target.close()
-        raise
-    return FileResponse(target, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[chosen])
+    return export_file_make(
+        serializer_class=_list_serializer(endpoint.family),
+        queryset=queryset,
+        export_format=chosen,
+        title=endpoint.label,
+        stem=endpoint.path,
+    )
 
 
 # --- Background exports ---------------------------------------------------------------------------------
@@ -469,16 +179,15 @@ class ExportAbandoned(Exception):
     """The job stopped being this worker's while it wrote (declared stale, or deleted): stop writing."""
 
 
-def export_job_run(*, export_id: int) -> ExportJob | None:
+def export_job_run(*, export_id: int, on_progress: ProgressObserver | None = None) -> ExportJob | None:
     """Write a background export's file, recording progress and a heartbeat every chunk; ends succeeded or
     failed. Must be idempotent: a job that is no longer queued (run twice, or already failed as stale) is
-    left as it is, and every later write happens only while the job is still this run's."""
-    now = timezone.now()
-    started = ExportJob.objects.filter(pk=export_id, status=ExportJobStatusChoices.QUEUED).update(
-        status=ExportJobStatusChoices.RUNNING, started_at=now, heartbeat_at=now, updated_at=now
-    )
+    left as it is, and every later write happens only while the job is still this run's. `on_progress` is
+    called before each progress record (a test's pause, a future progress feed)."""
     job = ExportJob.objects.filter(pk=export_id).first()
-    if job is None or not started:
+    if job is None:
+        return None
+    if not job_start(job, status=ExportJobStatusChoices.RUNNING, only_while=[ExportJobStatusChoices.QUEUED]):
         return job
     endpoint = ENDPOINTS[job.endpoint]
     directory = Path(settings.EXPORT_DIR)
@@ -491,26 +200,32 @@ def export_job_run(*, export_id: int) -> ExportJob | None:
         if job.export_format == ExportFormatChoices.XLSX and job.rows_total > XLSX_MAX_ROWS:
             raise InvalidInput(XLSX_TOO_LONG)
         directory.mkdir(parents=True, exist_ok=True)
-        rows = _counted(export_rows(endpoint, queryset), lambda done: _progress(job, done))
-        columns = export_columns(endpoint)
+        rows = _counted(export_rows(endpoint, queryset), lambda done: _progress(job, done, on_progress))
         with partial.open("wb") as target:
-            if job.export_format == ExportFormatChoices.XLSX:
-                xlsx_write(target, title=endpoint.label, columns=columns, rows=rows)
-            else:
-                for piece in csv_pieces(columns, rows):
-                    target.write(piece)
+            export_file_write(
+                target,
+                export_format=job.export_format,
+                title=endpoint.label,
+                columns=export_columns(endpoint),
+                rows=rows,
+            )
         partial.replace(export_path(job))
         finished = timezone.now()
         # Downloads ask for a succeeded job: a file whose job was failed meanwhile is never served.
-        _running_update(
+        succeeded = job_finish(
             job,
-            at=finished,
             status=ExportJobStatusChoices.SUCCEEDED,
-            rows_done=job.rows_done,
-            file_size=export_path(job).stat().st_size,
-            finished_at=finished,
-            expires_at=finished + timedelta(hours=settings.EXPORT_KEEP_HOURS),
+            now=finished,
+            only_while=[ExportJobStatusChoices.RUNNING],
+            values={
+                "heartbeat_at": finished,
+                "rows_done": job.rows_done,
+                "file_size": export_path(job).stat().st_size,
+                "expires_at": finished + timedelta(hours=settings.EXPORT_KEEP_HOURS),
+            },
         )
+        if not succeeded:
+            raise ExportAbandoned(job.pk)
     except ExportAbandoned:
         logger.warning(
             "Export abandoned: no longer running", extra={"export": job.pk, "entity": job.endpoint}
@@ -520,12 +235,12 @@ def export_job_run(*, export_id: int) -> ExportJob | None:
     except Exception as exc:
         logger.exception("Export failed", extra={"export": job.pk, "entity": job.endpoint})
         _files_delete(job)
-        ExportJob.objects.filter(pk=job.pk, status=ExportJobStatusChoices.RUNNING).update(
+        job_finish(
+            job,
             status=ExportJobStatusChoices.FAILED,
             error=f"{type(exc).__name__}: {exc}",
-            file_name="",
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
+            only_while=[ExportJobStatusChoices.RUNNING],
+            values={"file_name": ""},
         )
         return ExportJob.objects.filter(pk=export_id).first()
     job.refresh_from_db()
@@ -548,11 +263,7 @@ def _files_delete(job: ExportJob) -> None:
 
 def _running_update(job: ExportJob, *, at: datetime | None = None, **values: Any) -> None:
     """Write to the job, beating its heartbeat, only while it is still running; otherwise stop the run."""
-    now = at or timezone.now()
-    updated = ExportJob.objects.filter(pk=job.pk, status=ExportJobStatusChoices.RUNNING).update(
-        **values, heartbeat_at=now, updated_at=now
-    )
-    if not updated:
+    if not job_heartbeat(job, now=at, only_while=[ExportJobStatusChoices.RUNNING], values=values):
         raise ExportAbandoned(job.pk)
 
 
@@ -566,7 +277,10 @@ def _counted(rows: Iterator[list[Any]], on_chunk: Callable[[int], None]) -> Iter
     on_chunk(done)
 
 
-def _progress(job: ExportJob, done: int) -> None:
+def _progress(job: ExportJob, done: int, on_progress: ProgressObserver | None) -> None:
+    if on_progress is not None:
+        on_progress(job, done)
+    logger.debug("Export progress", extra={"export": job.pk, "entity": job.endpoint, "rows": done})
     job.rows_done = done
     _running_update(job, rows_done=done)
 
@@ -580,7 +294,7 @@ def export_jobs_fail_stale() -> int:
     cutoff = now - STALE_AFTER
     # Jobs started before heartbeats existed: their last change is their last sign of life.
     stale = ExportJob.objects.filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff),
+        job_stale_q(before=cutoff, fallback="updated_at"),
         status=ExportJobStatusChoices.RUNNING,
     )
     failed = 0

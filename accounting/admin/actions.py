@@ -1,5 +1,5 @@
 """The bulk actions of the mirror's admin: archive, unarchive, delete from the mirror, refresh from the
-ledger, export as CSV or XLSX. Each parses the selection, calls one service and says what happened."""
+ledger (exports as CSV or XLSX are every entity admin's: `core.admin_builders.EntityAdmin`). Each parses the selection, calls one service and says what happened."""
 
 from __future__ import annotations
 
@@ -8,22 +8,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from import_export.formats.base_formats import CSV, XLSX, Format
 
 from accounting.families import Family
-from accounting.resources import RESOURCES
 from accounting.services import BULK_LIMIT, family_refresh, records_archive, records_delete
 from core.errors import LedgerlinkError
-from core.paginators import rows_more_than
 from integrations.models import Connection
 
-# Rows one export may hold: a bigger one is a job for the API's paged list, not a browser request.
-EXPORT_LIMIT = 100_000
 # Records the delete confirmation names (the rest are counted).
 CONFIRM_SHOWN = 20
 DELETE_TEMPLATE = "admin/accounting/delete_from_mirror.html"
@@ -136,28 +130,3 @@ class MirrorActionsMixin(_Base):
             )
         if failed:
             self.message_user(request, f"Not queued: {'; '.join(failed)}", messages.ERROR)
-
-    def _export(
-        self, request: HttpRequest, queryset: QuerySet[Any], file_format: Format
-    ) -> HttpResponse | None:
-        if rows_more_than(queryset, EXPORT_LIMIT):
-            self.message_user(
-                request,
-                f"Export at most {EXPORT_LIMIT:,} records at once; filter the list to narrow it down.",
-                messages.WARNING,
-            )
-            return None
-        dataset = RESOURCES[self.family.key]().export(queryset=queryset)
-        response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        filename = f"{self.family.key}-{stamp}.{file_format.get_extension()}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-
-    @admin.action(description="Export selected %(verbose_name_plural)s as CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
-        return self._export(request, queryset, CSV())
-
-    @admin.action(description="Export selected %(verbose_name_plural)s as XLSX", permissions=["view"])
-    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
-        return self._export(request, queryset, XLSX())

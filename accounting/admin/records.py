@@ -11,7 +11,7 @@ walks."""
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
@@ -25,13 +25,14 @@ from django.utils.safestring import SafeString
 
 from accounting.admin.actions import MirrorActionsMixin
 from accounting.admin.listing import IndexedValuesFieldListFilter, LinkedListFilter
+from accounting.api.serializers import serializers_for
 from accounting.choices import DocumentStatusChoices, RecordStatusChoices
-from accounting.families import Child, Family
+from accounting.families import Family
 from accounting.filtersets import FILTERSETS
 from accounting.models import MirrorRecord
+from core.admin_builders import EntityAdmin, admin_build
 from core.admin_display import badge
 from core.jsontext import ExactJSONEncoder
-from core.paginators import EstimatedCountPaginator
 from integrations.providers import get_provider
 
 # Badge colours (classes in templates/admin/integrations/styles.html).
@@ -83,48 +84,6 @@ def record_url(obj: MirrorRecord) -> str:
     )
 
 
-# --- Lines ------------------------------------------------------------------------------------------------
-
-
-class MirrorInline(admin.TabularInline):
-    """A record's child rows (lines, allocations, options), read-only and without blank forms."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Lines are part of their record: whoever may see the record sees them.
-        opts = self.parent_model._meta
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('view', opts)}")
-
-
-def _inline(child: Child) -> type[MirrorInline]:
-    fields = [
-        field.name
-        for field in child.model._meta.concrete_fields
-        if field.name not in ("id", child.parent_field)
-    ]
-    attrs = {
-        "model": child.model,
-        "fk_name": child.parent_field,
-        "fields": fields,
-        "readonly_fields": fields,
-        "verbose_name_plural": child.key,
-        "__module__": __name__,
-    }
-    return type(f"{child.model.__name__}Inline", (MirrorInline,), attrs)
-
-
 # --- Records ----------------------------------------------------------------------------------------------
 
 
@@ -134,15 +93,12 @@ class MirrorChangeList(ChangeList):
         return super().get_queryset(request, exclude_parameters).defer("raw")
 
 
-class MirrorAdmin(MirrorActionsMixin, admin.ModelAdmin):
-    """Base of the per-family admins; `mirror_admin` fills in what the family declares."""
+class MirrorAdmin(MirrorActionsMixin, EntityAdmin):
+    """Base of the per-family admins; `mirror_admin` fills in what the family declares (the paginator,
+    search through the FilterSet and the export actions are every entity admin's)."""
 
     family: ClassVar[Family]
 
-    paginator = EstimatedCountPaginator
-    # No COUNT(*) of the whole table on every page.
-    show_full_result_count = False
-    list_per_page = 50
     list_select_related = ["connection"]
     actions = [
         "archive_selected",
@@ -184,15 +140,6 @@ class MirrorAdmin(MirrorActionsMixin, admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return MirrorChangeList
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        # The API's `q` search (one FilterSet per family), so staff and API clients find the same rows.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return FILTERSETS[self.family.key](queryset=queryset).search(queryset, "q", term), False
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Any) -> SafeString:
@@ -308,12 +255,16 @@ def mirror_admin(family: Family) -> type[MirrorAdmin]:
         "family": family,
         "list_display": _list_display(family),
         "list_filter": _list_filter(family),
-        "search_fields": list(family.search_fields),
         "search_help_text": f"{', '.join(family.search_fields)} (contains), or the ledger's id (exact).",
-        "date_hierarchy": family.date_field or None,
         "fieldsets": fieldsets,
         "readonly_fields": [name for _, options in fieldsets for name in options["fields"]],
-        "inlines": [_inline(child) for child in family.children],
-        "__module__": __name__,
     }
-    return type(f"{family.model.__name__}Admin", (MirrorAdmin,), attrs)
+    built = admin_build(
+        family.entity_type,
+        filterset_class=FILTERSETS[family.key],
+        export_serializer_class=serializers_for(family)[0],
+        base=MirrorAdmin,
+        attributes=attrs,
+        module=__name__,
+    )
+    return cast("type[MirrorAdmin]", built)

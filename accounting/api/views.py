@@ -8,7 +8,7 @@ statistics of the filtered list, and CSV/XLSX export of it."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounting import exports, selectors, services
+from accounting.api.exports import ExportJobSerializer
 from accounting.api.pagination import HybridPagination
 from accounting.api.serializers import (
     BulkResultSerializer,
@@ -29,10 +30,13 @@ from accounting.api.serializers import (
     serializers_for,
 )
 from accounting.families import ENDPOINTS, Endpoint
-from accounting.filtersets import FILTERSETS, filter_fields
+from accounting.filtersets import FILTERSETS
 from accounting.models import PaymentAllocation
+from core.api.builders import EntityViewSetMixin, viewset_build
 from core.api.viewsets import BaseReadDeleteModelViewSet
 from core.errors import InvalidInput
+from core.exports import ExportFile
+from core.responses import export_file_response
 from integrations.api.serializers import SyncRunSerializer
 from integrations.models import Connection
 
@@ -42,7 +46,7 @@ DELETE_NOTE = (
 )
 
 
-class MirrorViewSet(BaseReadDeleteModelViewSet):
+class MirrorViewSet(EntityViewSetMixin, BaseReadDeleteModelViewSet):
     """Records mirrored from the connected ledgers."""
 
     endpoint: ClassVar[Endpoint]
@@ -63,11 +67,6 @@ class MirrorViewSet(BaseReadDeleteModelViewSet):
             # The payload is shown on a detail only: a list never reads or decodes it.
             queryset = queryset.defer("raw")
         return queryset
-
-    def get_serializer_class(self) -> type:
-        if self.action == "retrieve":
-            return self.detail_serializer_class
-        return super().get_serializer_class()
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -166,16 +165,28 @@ class MirrorViewSet(BaseReadDeleteModelViewSet):
         responses={(200, "text/csv"): OpenApiTypes.BINARY, (202, "application/json"): OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["get"])
-    def export(self, request: Request) -> HttpResponseBase:
+    def export(self, request: Request) -> HttpResponseBase:  # type: ignore[override]  # its schema: 202 too
         """The filtered list as CSV or XLSX, streamed; larger exports run in the background and answer
         202 with the export to follow."""
         queryset = self.filter_queryset(self.get_queryset())
-        return exports.export_respond(
-            request=request,
+        return self.export_made(
+            queryset=queryset, export_format=request.query_params.get("export_format", "csv")
+        )
+
+    def export_made(self, *, queryset: QuerySet[Any], export_format: str) -> HttpResponseBase:
+        query = self.request.query_params.copy()
+        query.pop("export_format", None)
+        made = exports.export_make(
             endpoint=self.endpoint,
             queryset=queryset,
-            export_format=request.query_params.get("export_format", "csv"),
+            export_format=export_format,
+            query=query.urlencode(),
+            user_id=self.request.user.pk,
         )
+        if isinstance(made, ExportFile):
+            return export_file_response(made)
+        data = ExportJobSerializer(made, context={"request": self.request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 
 
 def connection_entity_keys(connection: Connection) -> tuple[str, ...]:
@@ -188,21 +199,18 @@ def _viewset(endpoint: Endpoint) -> type[MirrorViewSet]:
     family = endpoint.family
     list_serializer, detail_serializer = serializers_for(family)
     scope = ", ".join(f"{key}={value}" for key, value in endpoint.scope)
-    ordering = (f"-{family.date_field}", "-pk") if family.date_field else ("-pk",)
-    return type(
-        f"{endpoint.key.title().replace('_', '')}ViewSet",
-        (MirrorViewSet,),
-        {
-            "__doc__": f"{endpoint.label} mirrored from the connected ledgers"
-            + (f" ({scope})." if scope else "."),
-            "__module__": __name__,
-            "endpoint": endpoint,
-            "serializer_class": list_serializer,
-            "detail_serializer_class": detail_serializer,
-            "filterset_class": FILTERSETS[family.key],
-            "ordering_fields": [*filter_fields(family), "id"],
-            "ordering": ordering,
-        },
+    return cast(
+        "type[MirrorViewSet]",
+        viewset_build(
+            endpoint.entity_type,
+            base=MirrorViewSet,
+            serializer_class=list_serializer,
+            detail_serializer_class=detail_serializer,
+            filterset_class=FILTERSETS[family.key],
+            doc=f"{endpoint.label} mirrored from the connected ledgers" + (f" ({scope})." if scope else "."),
+            attributes={"endpoint": endpoint},
+            module=__name__,
+        ),
     )
 
 

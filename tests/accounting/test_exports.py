@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from accounting import exports
 from accounting.choices import ExportFormatChoices
 from accounting.families import ENDPOINTS, Endpoint
 from accounting.models import Contact, ExportJob, Invoice
+from core import exports as core_exports
 from integrations.models import Connection
 from integrations.providers import get_provider
 
@@ -172,17 +174,10 @@ def test_export_needs_staff(anon_client, plain_user):
     assert anon_client.get("/api/v1/exports/").status_code == 403
 
 
-def test_large_exports_run_in_the_background(mirrored, api_client, settings, monkeypatch, export_dir):
+def test_large_exports_run_in_the_background(mirrored, api_client, settings, monkeypatch, export_dir, caplog):
     settings.EXPORT_SYNC_MAX_ROWS = 5
     monkeypatch.setattr(exports, "CHUNK_SIZE", 7)
-    progress: list[int] = []
-    record = exports._progress
-
-    def progress_recorded(job: Any, done: int) -> None:
-        progress.append(done)
-        record(job, done)
-
-    monkeypatch.setattr(exports, "_progress", progress_recorded)
+    caplog.set_level(logging.DEBUG, logger=exports.logger.name)
     for endpoint_key, export_format, params in (
         ("invoices", "csv", {"connection": mirrored.pk, "ordering": "-total,id"}),
         ("bills", "xlsx", {"connection": mirrored.pk}),
@@ -191,7 +186,7 @@ def test_large_exports_run_in_the_background(mirrored, api_client, settings, mon
         endpoint = ENDPOINTS[endpoint_key]
         columns, rows = api_table(api_client, endpoint, params)
         assert len(rows) > 7, endpoint_key
-        progress.clear()
+        caplog.clear()
         response = export(api_client, endpoint, export_format, params)
         assert response.status_code == 202, response.content
         body = response.json()
@@ -201,6 +196,7 @@ def test_large_exports_run_in_the_background(mirrored, api_client, settings, mon
         assert job.status == "succeeded", job.error
         assert (job.endpoint, job.export_format) == (endpoint_key, export_format)
         assert job.rows_total == job.rows_done == len(rows)
+        progress = [record.rows for record in caplog.records if record.getMessage() == "Export progress"]
         assert progress == [*range(7, len(rows) + 1, 7), len(rows)]
         assert job.expires_at is not None
         assert job.finished_at is not None
@@ -408,9 +404,9 @@ def test_cell_renderers_agree_with_the_fields_beyond_what_the_database_returns()
     }
     seen = set()
     for endpoint in ENDPOINTS.values():
-        for column in exports._column_plan(endpoint):
+        for column in exports.export_column_plan(endpoint):
             kind = type(column.field).__name__
-            render = exports._cell_renderer(column)
+            render = core_exports.cell_renderer(column)
             if render is None:
                 # Read as it is: only text and id columns, whose database values are their own cells.
                 assert kind in {"CharField", "ChoiceField", "BigIntegerField", "PrimaryKeyRelatedField"}
@@ -664,15 +660,12 @@ def test_a_worker_declared_dead_stops_writing_and_leaves_the_job_failed(api_clie
     job = ExportJob.objects.create(
         endpoint="invoices", export_format="csv", query=f"connection={connection.pk}"
     )
-    record = exports._progress
 
     def declared_dead_meanwhile(job: Any, done: int) -> None:
         # The purge ran while this worker was paused (say, swapped out) for longer than STALE_AFTER.
         ExportJob.objects.filter(pk=job.pk).update(status="failed", error=exports.STALE_ERROR, file_name="")
-        record(job, done)
 
-    monkeypatch.setattr(exports, "_progress", declared_dead_meanwhile)
-    outcome = exports.export_job_run(export_id=job.pk)
+    outcome = exports.export_job_run(export_id=job.pk, on_progress=declared_dead_meanwhile)
     assert outcome is not None
     assert (outcome.status, outcome.error, outcome.file_name) == ("failed", exports.STALE_ERROR, "")
     assert outcome.rows_done == 0
