@@ -123,8 +123,6 @@ class ConnectionSettingsSerializer(StrictSerializer):
 
     entities = serializers.DictField(child=EntitySettingsSerializer())
     rate_limits = RateLimitSettingsSerializer(required=False)
-    multi_currency = serializers.BooleanField()
-    daily_tax_import = serializers.BooleanField()
 
     entity_keys: ClassVar[tuple[str, ...]] = ()
 
@@ -207,8 +205,6 @@ class Provider:
                 key: {"enabled": True, "frequency_minutes": self.default_frequency_minutes}
                 for key in self.entity_keys
             },
-            "multi_currency": False,
-            "daily_tax_import": False,
         }
 
     def deep_link(self, *, short_code: str, tenant_id: str) -> str:

@@ -234,13 +234,15 @@ def test_settings_patch_is_merged_into_the_current_settings(admin_client):
 
     response = admin_client.post(
         _change_url(connection),
-        _change_form(connection, display_name="  Acme Renamed ", settings='{"import_drafts": true}'),
+        _change_form(
+            connection, display_name="  Acme Renamed ", settings='{"rate_limits": {"per_day": 1000}}'
+        ),
     )
 
     assert response.status_code == 302
     connection.refresh_from_db()
     assert connection.display_name == "Acme Renamed"
-    assert connection.settings == {**before, "import_drafts": True}
+    assert connection.settings == {**before, "rate_limits": {"per_day": 1000}}
 
 
 def test_invalid_settings_are_shown_and_nothing_is_saved(admin_client):
@@ -252,7 +254,7 @@ def test_invalid_settings_are_shown_and_nothing_is_saved(admin_client):
         _change_form(
             connection,
             display_name="Renamed",
-            settings='{"import_drafts": "perhaps", "colour": "blue", "entities": {"invoices": {"frequency_minutes": 1}}}',
+            settings='{"colour": "blue", "entities": {"invoices": {"enabled": "perhaps", "frequency_minutes": 1}}}',
         ),
     )
 
@@ -272,13 +274,13 @@ def test_settings_failing_the_schema_are_shown_field_by_field(admin_client):
         _change_url(connection),
         _change_form(
             connection,
-            settings='{"import_drafts": "perhaps", "entities": {"invoices": {"frequency_minutes": 1}}}',
+            settings='{"entities": {"invoices": {"enabled": "perhaps", "frequency_minutes": 1}}}',
         ),
     )
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["settings"]
-    assert "import_drafts: Must be a valid boolean." in errors
+    assert "entities.invoices.enabled: Must be a valid boolean." in errors
     assert "entities.invoices.frequency_minutes: Ensure this value is greater than or equal to 5." in errors
     connection.refresh_from_db()
     assert connection.settings == before

@@ -295,26 +295,28 @@ def test_settings_patch_merges_only_the_keys_sent(api_client, xero_connection):
     # A second patch merges into the first.
     response = api_client.patch(
         f"/api/v1/connections/{xero_connection.pk}/",
-        {"settings": {"entities": {"payments": {"enabled": False}}, "import_drafts": True}},
+        {"settings": {"entities": {"payments": {"enabled": False}}, "rate_limits": {"per_day": 1000}}},
         format="json",
     )
 
     assert response.status_code == 200, response.content
     expected["entities"]["payments"] = {"enabled": False, "frequency_minutes": 60}
-    expected["import_drafts"] = True
+    expected["rate_limits"] = {"per_day": 1000}
     assert _row(xero_connection)["settings"] == expected
 
 
 def test_settings_missing_keys_are_filled_from_the_defaults(api_client, xero_connection):
     # A connection stored before a setting existed gains it, with its default, on the next patch.
-    Connection.objects.filter(pk=xero_connection.pk).update(settings={"multi_currency": True})
+    Connection.objects.filter(pk=xero_connection.pk).update(settings={"rate_limits": {"concurrent": 2}})
 
     response = api_client.patch(
-        f"/api/v1/connections/{xero_connection.pk}/", {"settings": {"import_drafts": True}}, format="json"
+        f"/api/v1/connections/{xero_connection.pk}/",
+        {"settings": {"rate_limits": {"per_day": 1000}}},
+        format="json",
     )
 
     assert response.status_code == 200, response.content
-    expected = get_provider("xero").settings_defaults() | {"multi_currency": True, "import_drafts": True}
+    expected = get_provider("xero").settings_defaults() | {"rate_limits": {"concurrent": 2, "per_day": 1000}}
     assert _row(xero_connection)["settings"] == expected
 
 
@@ -356,8 +358,14 @@ def test_settings_missing_keys_are_filled_from_the_defaults(api_client, xero_con
                 ]
             },
         ),
-        ({"multi_currency": "sometimes"}, {"settings.multi_currency": ["Must be a valid boolean."]}),
-        ({"default_tax_type": None}, {"settings.default_tax_type": ["This field may not be null."]}),
+        (
+            {"entities": {"invoices": {"enabled": "sometimes"}}},
+            {"settings.entities.invoices.enabled": ["Must be a valid boolean."]},
+        ),
+        (
+            {"rate_limits": {"concurrent": None}},
+            {"settings.rate_limits.concurrent": ["This field may not be null."]},
+        ),
     ],
     ids=[
         "unknown",

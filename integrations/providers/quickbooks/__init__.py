@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from contextlib import closing
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import urlencode
 
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.preferences import Preferences
-from rest_framework import serializers
 
 from integrations.errors import ProviderError
 from integrations.providers import register
@@ -51,10 +50,6 @@ RECORD_PAGES: dict[str, tuple[str, str]] = {
 
 class QuickBooksSettingsSerializer(ConnectionSettingsSerializer):
     entity_keys = ENTITY_KEYS
-    default_income_account_id = serializers.CharField(max_length=20, allow_blank=True)
-    default_expense_account_id = serializers.CharField(max_length=20, allow_blank=True)
-    default_tax_code_id = serializers.CharField(max_length=20, allow_blank=True)
-    default_item_id = serializers.CharField(max_length=20, allow_blank=True)
 
 
 @register
@@ -70,15 +65,6 @@ class QuickBooksProvider(Provider):
     # Ids in one `WHERE Id IN (...)` lookup.
     puller: ClassVar[PullAdapter] = pull
     ids_per_call = 100
-
-    def settings_defaults(self) -> dict[str, Any]:
-        return {
-            **super().settings_defaults(),
-            "default_income_account_id": "",
-            "default_expense_account_id": "",
-            "default_tax_code_id": "",
-            "default_item_id": "",
-        }
 
     def deep_link(self, *, short_code: str, tenant_id: str) -> str:
         return f"{WEB_APP_URL}/homepage"

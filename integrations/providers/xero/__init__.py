@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from rest_framework import serializers
 
 from integrations.errors import ProviderError
 from integrations.providers import register
@@ -32,12 +31,6 @@ ENTITY_KEYS = tuple(pull.SOURCES)
 
 class XeroSettingsSerializer(ConnectionSettingsSerializer):
     entity_keys = ENTITY_KEYS
-    # Xero drafts are not yet in the books; mirroring them is a choice.
-    import_drafts = serializers.BooleanField()
-    default_sales_account_code = serializers.CharField(max_length=10, allow_blank=True)
-    default_purchases_account_code = serializers.CharField(max_length=10, allow_blank=True)
-    default_bank_account_code = serializers.CharField(max_length=10, allow_blank=True)
-    default_tax_type = serializers.CharField(max_length=50, allow_blank=True)
 
 
 def _record_page(remote_type: str, remote_id: str, *, purchase: bool) -> str:
@@ -70,16 +63,6 @@ class XeroProvider(Provider):
     rate_limits = RateLimits(concurrent=5, per_minute=60, per_day=5000)
     puller: ClassVar[PullAdapter] = pull
     ids_per_call = 50
-
-    def settings_defaults(self) -> dict[str, Any]:
-        return {
-            **super().settings_defaults(),
-            "import_drafts": False,
-            "default_sales_account_code": "",
-            "default_purchases_account_code": "",
-            "default_bank_account_code": "",
-            "default_tax_type": "",
-        }
 
     def deep_link(self, *, short_code: str, tenant_id: str) -> str:
         return (
