@@ -95,12 +95,14 @@ def serializers_build(
     fields: list[str],
     base: type[EntitySerializer] = EntitySerializer,
     detail_attributes: Mapping[str, Any] | None = None,
+    name: str = "",
     module: str = __name__,
 ) -> tuple[type[EntitySerializer], type[EntitySerializer]]:
     """The list serializer (`fields`, read-only) and the detail serializer (those, the type's children, and
-    the fields `detail_attributes` declares, in their order) of an entity type."""
+    the fields `detail_attributes` declares, in their order) of an entity type. Their names (`<name>Serializer`,
+    `<name>DetailSerializer`; `name` defaults to the model's) name the API schema's components: unique."""
     model = entity_type.model
-    name = model.__name__
+    name = name or model.__name__
     list_meta = type("Meta", (), {"model": model, "fields": fields, "read_only_fields": fields})
     list_class = type(f"{name}Serializer", (base,), {"Meta": list_meta, "__module__": module})
     attributes: dict[str, Any] = {}
