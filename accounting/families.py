@@ -325,6 +325,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         _endpoint("tracking_categories", "tracking_categories", "Tracking categories"),
     )
 }
-# Background exports find the entity types they export by key, in the core registry.
+# Entity-type keys are one namespace across apps (a books type may not take "invoices"): the registry refuses
+# a second, different type under a key already declared.
 for _endpoint_declared in ENDPOINTS.values():
     entity_type_register(_endpoint_declared.entity_type)
