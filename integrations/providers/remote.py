@@ -3,8 +3,14 @@
 A provider declares, per family, the remote entity types that feed it (`RemoteEntity`: the ledger's
 entity name, its id, update time and status, a field map into the mirror's normalised columns and its
 child rows) and answers one page at a time (`Provider.pull_page`). Everything else (hashing, upserting,
-delete detection, cursors) is the generic engine's (`accounting.pull`). Field maps are built from small
-getters (`at`, `decimal_at`, ...) compiled once, so normalising a record is a few dict lookups per column."""
+delete detection, cursors) is the generic engine's (`accounting.pull`, `accounting.mirror`). Field maps are built from small
+getters (`at`, `decimal_at`, ...) compiled once, so normalising a record is a few dict lookups per column.
+
+Field maps read both ways: a getter made by `at`, `text_at`, `decimal_at`, `bool_at`, `mapped` (and
+`converted` given an inverse) carries the path it reads (`getter.path`) and how to write a value there
+(`getter.put(payload, value)`), so a push builds its payload from a normalised record with
+`payload_build`. Those are attributes of the plain function the pull calls, so reading costs the same.
+Getters without them (computed ones, `const`) are read-only."""
 
 from __future__ import annotations
 
@@ -16,6 +22,40 @@ from typing import Any
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Payload = dict[str, Any]
+Put = Callable[[Payload, Any], None]
+
+
+def _place(keys: tuple[str, ...]) -> Put:
+    def put(payload: Payload, value: Any) -> None:
+        target = payload
+        for key in keys[:-1]:
+            inner = target.get(key)
+            if not isinstance(inner, dict):
+                inner = target[key] = {}
+            target = inner
+        target[keys[-1]] = value
+
+    return put
+
+
+def _two_way(
+    get: Getter, keys: tuple[str, ...], *, exact: bool = True, inverse: Callable[[Any], Any] | None = None
+) -> Getter:
+    """Give `get` the path it reads and a writer for it. `inverse` turns a normalised value back into the
+    ledger's; `exact` is False where several ledger values read as one (a status table), so a field that
+    reads the same path exactly wins when a payload is built."""
+    place = _place(keys)
+    if inverse is None:
+        put = place
+    else:
+
+        def put(payload: Payload, value: Any) -> None:
+            place(payload, inverse(value))
+
+    get.path = ".".join(keys)  # type: ignore[attr-defined]
+    get.put = put  # type: ignore[attr-defined]
+    get.exact = exact  # type: ignore[attr-defined]
+    return get
 
 
 def _dig(keys: tuple[str, ...]) -> Getter:
@@ -44,17 +84,19 @@ def _dig(keys: tuple[str, ...]) -> Getter:
 
 def at(path: str, default: Any = "") -> Getter:
     """The value at a dotted path, or `default` when absent or null."""
-    dig = _dig(tuple(path.split(".")))
+    keys = tuple(path.split("."))
+    dig = _dig(keys)
 
     def get(record: Mapping[str, Any]) -> Any:
         value = dig(record)
         return default if value is None else value
 
-    return get
+    return _two_way(get, keys)
 
 
 def text_at(path: str, limit: int = 0) -> Getter:
-    dig = _dig(tuple(path.split(".")))
+    keys = tuple(path.split("."))
+    dig = _dig(keys)
 
     def get(record: Mapping[str, Any]) -> str:
         value = dig(record)
@@ -63,12 +105,13 @@ def text_at(path: str, limit: int = 0) -> Getter:
         value = str(value)
         return value[:limit] if limit else value
 
-    return get
+    return _two_way(get, keys)
 
 
 def decimal_at(path: str, default: Decimal | None = None) -> Getter:
     """A JSON number as `Decimal` (payloads are decoded with exact decimals; ints become Decimals too)."""
-    dig = _dig(tuple(path.split(".")))
+    keys = tuple(path.split("."))
+    dig = _dig(keys)
 
     def get(record: Mapping[str, Any]) -> Decimal | None:
         value = dig(record)
@@ -76,11 +119,12 @@ def decimal_at(path: str, default: Decimal | None = None) -> Getter:
             return default
         return value if isinstance(value, Decimal) else Decimal(str(value))
 
-    return get
+    return _two_way(get, keys)
 
 
 def bool_at(path: str, default: bool | None = False) -> Getter:
-    dig = _dig(tuple(path.split(".")))
+    keys = tuple(path.split("."))
+    dig = _dig(keys)
 
     def get(record: Mapping[str, Any]) -> bool | None:
         value = dig(record)
@@ -90,28 +134,76 @@ def bool_at(path: str, default: bool | None = False) -> Getter:
             return value.lower() == "true"
         return bool(value)
 
-    return get
+    return _two_way(get, keys)
 
 
-def converted(path: str, convert: Callable[[Any], Any], default: Any = None) -> Getter:
-    """The value at `path` passed through `convert` (a provider's date parser, a status table, ...)."""
-    dig = _dig(tuple(path.split(".")))
+def converted(
+    path: str, convert: Callable[[Any], Any], default: Any = None, inverse: Callable[[Any], Any] | None = None
+) -> Getter:
+    """The value at `path` passed through `convert` (a provider's date parser, a status table, ...);
+    writable where `inverse` says how to turn a value back into the ledger's."""
+    keys = tuple(path.split("."))
+    dig = _dig(keys)
 
     def get(record: Mapping[str, Any]) -> Any:
         value = dig(record)
         return default if value is None or value == "" else convert(value)
 
-    return get
+    return get if inverse is None else _two_way(get, keys, inverse=inverse)
 
 
 def mapped(path: str, table: Mapping[str, Any], default: Any = "") -> Getter:
-    """The ledger's word at `path` translated through `table`."""
-    dig = _dig(tuple(path.split(".")))
-    return lambda record: table.get(dig(record), default)
+    """The ledger's word at `path` translated through `table` (written back as the first word that
+    translates to the value)."""
+    keys = tuple(path.split("."))
+    dig = _dig(keys)
+    words: dict[Any, Any] = {}
+    for word, value in table.items():
+        words.setdefault(value, word)
+    return _two_way(lambda record: table.get(dig(record), default), keys, exact=False, inverse=words.get)
 
 
 def const(value: Any) -> Getter:
     return lambda record: value
+
+
+def payload_build(
+    entity: RemoteEntity,
+    fields: Mapping[str, Any],
+    children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Payload:
+    """A payload of `entity` with these normalised values (and child rows), written through the field
+    map wherever it is writable; read-only fields are left out. Where fields share a path, exact ones
+    are written last so that they win."""
+    payload: Payload = {}
+    _fields_put(payload, entity.fields, fields)
+    for key, rows in (children or {}).items():
+        child = entity.children[key]
+        put = getattr(child.source, "put", None)
+        if put is None:
+            continue
+        built = []
+        for row in rows:
+            built_row: Payload = {}
+            _fields_put(built_row, child.fields, row)
+            built.append(built_row)
+        put(payload, built)
+    return payload
+
+
+def _fields_put(payload: Payload, getters: Mapping[str, Getter], values: Mapping[str, Any]) -> None:
+    writable = [
+        (getattr(get, "exact", True), name, get.put)
+        for name, get in getters.items()
+        if name in values and hasattr(get, "put")
+    ]
+    for _, name, put in sorted(writable, key=lambda item: item[0]):
+        put(payload, values[name])
+
+
+def writable_fields(getters: Mapping[str, Getter]) -> list[str]:
+    """The names a payload can be built with (the rest are read-only)."""
+    return [name for name, get in getters.items() if hasattr(get, "put")]
 
 
 @dataclass(frozen=True)
