@@ -2,10 +2,10 @@
 every ledger, driven by the family's declaration (`accounting.families`) and the provider's
 (`Provider.pull_sources`).
 
-A pass asks the ledger page by page (through the rate-limit budget and the token service), normalises
-each record through the provider's field map, and applies the page in one transaction: records whose
-content hash is unchanged cost no write; new and changed ones are upserted on their identity in one
-statement, their child rows replaced; tombstones flag records deleted. The run's checkpoint is saved
+A pass asks the ledger page by page (through the call boundary, `integrations.calls`) and applies each
+page through the mirror engine (`accounting.mirror`) in one transaction: records whose content hash is
+unchanged cost no write; new and changed ones are upserted on their identity in one statement, their
+child rows replaced; tombstones flag records deleted. The run's checkpoint is saved
 in the same transaction, so a page is applied entirely or not at all and a resumed run goes on after
 the last applied page. Only after a complete full pass are records the ledger no longer lists flagged
 as gone, and only those the ledger confirms missing when asked for them by id. The family's cursor
