@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.http import StreamingHttpResponse
 from django.test import RequestFactory
 
 from tests.testapp.entities import WIDGETS, WidgetRecordAdmin
@@ -61,6 +62,8 @@ def test_the_admin_exports_the_api_file_and_searches_as_the_api(api_client, widg
     request.user = staff_user
     from_admin = model_admin.export_csv(request, queryset)
     from_api = api_client.get(f"{LIST}export/", {"ordering": "name"})
-    assert b"".join(from_admin.streaming_content) == b"".join(from_api.streaming_content)
+    assert isinstance(from_admin, StreamingHttpResponse)
+    assert b"".join(from_admin.streaming_content) == b"".join(from_api.streaming_content)  # type: ignore[arg-type]
     xlsx = model_admin.export_xlsx(request, queryset)
+    assert xlsx is not None
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")

@@ -216,33 +216,36 @@ def test_a_long_wait_is_raised_for_the_caller_to_reschedule_without_a_call(xero_
 
 # --- what a network failure says -------------------------------------------------------------------------
 
+POOL = urllib3.HTTPConnectionPool("127.0.0.1", 9)
+CONNECTION = urllib3.connection.HTTPConnection("127.0.0.1", 9)
+
 
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
         (
             urllib3.exceptions.MaxRetryError(
-                None, "/", urllib3.exceptions.NewConnectionError(None, "refused")
+                POOL, "/", urllib3.exceptions.NewConnectionError(CONNECTION, "refused")
             ),
             RequestNotSent,
         ),
         (
-            urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.ConnectTimeoutError("slow")),
+            urllib3.exceptions.MaxRetryError(POOL, "/", urllib3.exceptions.ConnectTimeoutError("slow")),
             RequestNotSent,
         ),
         (
             urllib3.exceptions.MaxRetryError(
-                None, "/", urllib3.exceptions.ReadTimeoutError(None, "/", "read")
+                POOL, "/", urllib3.exceptions.ReadTimeoutError(POOL, "/", "read")
             ),
             OutcomeUnknown,
         ),
         (urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError()), OutcomeUnknown),
-        (urllib3.exceptions.ReadTimeoutError(None, "/", "read"), OutcomeUnknown),
+        (urllib3.exceptions.ReadTimeoutError(POOL, "/", "read"), OutcomeUnknown),
         (requests.ConnectTimeout(), RequestNotSent),
         (
             requests.ConnectionError(
                 urllib3.exceptions.MaxRetryError(
-                    None, "/", urllib3.exceptions.NewConnectionError(None, "refused")
+                    POOL, "/", urllib3.exceptions.NewConnectionError(CONNECTION, "refused")
                 )
             ),
             RequestNotSent,
