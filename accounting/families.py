@@ -4,6 +4,7 @@ are driven from this table; each provider says how its ledger serves a family
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -280,17 +281,7 @@ class Endpoint:
     @functools.cached_property
     def entity_type(self) -> EntityType:
         """This entity type in the terms of the core spec, which the API and exports are built from."""
-        family = self.family
-        return EntityType(
-            self.key,
-            self.label,
-            family.model,
-            scope=self.scope,
-            children=family.children,
-            columns=family.columns,
-            search_fields=family.search_fields,
-            date_field=family.date_field,
-        )
+        return dataclasses.replace(self.family.entity_type, key=self.key, label=self.label, scope=self.scope)
 
     @property
     def detail_links(self) -> list[str]:

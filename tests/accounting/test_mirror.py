@@ -24,12 +24,12 @@ def test_references_resolve_both_ways(mirrored):
     invoice = Invoice.objects.filter(connection=mirrored, contact__isnull=False).first()
     assert invoice is not None
     key = (invoice.contact_remote_type, invoice.contact_remote_id)
+    contact_id = invoice.contact_id
+    assert contact_id is not None
     assert reference_resolve(connection=mirrored, reference=CONTACT, keys=[key, ("Contact", "")]) == {
         key: invoice.contact_id
     }
-    assert reference_remote_ids(connection=mirrored, reference=CONTACT, ids=[invoice.contact_id]) == {
-        invoice.contact_id: key
-    }
+    assert reference_remote_ids(connection=mirrored, reference=CONTACT, ids=[contact_id]) == {contact_id: key}
     # A reference that keeps no remote type matches the target by its id alone.
     account = Account.objects.filter(connection=mirrored).first()
     assert account is not None
