@@ -4,8 +4,9 @@ A pull applies each page it reads; a push will apply what the ledger answers to 
 records it reads back. Each hands over (remote type, payload) pairs and gets back what changed: records
 whose content hash is unchanged cost no write; new and changed ones are upserted on their identity in one
 statement, their child rows replaced and their declared references resolved; records marked do-not-sync
-are left alone. The caller owns the transaction, so what it records beside the change (a pull's
-checkpoint) is applied with it or not at all."""
+are left alone. The records' write is atomic on its own (a savepoint inside a caller's transaction); a
+caller that records something beside the change (a pull's checkpoint) opens the transaction around both,
+so they are applied together or not at all."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounting.families import Family
@@ -196,16 +198,20 @@ def _write(connection: Connection, family: Family, writes: list[_Write]) -> list
     writer = _WRITERS.get(family)
     records = [record for record, _, _ in writes]
     references_fill(connection=connection, family=family, records=records)
-    ids = writer.upsert(records)
-    replaced = [previous for _, _, previous in writes if previous is not None]
-    for child in family.children:
-        parent = f"{child.parent_field}_id"
-        rows = [
-            {**values, parent: pk, "position": position}
-            for pk, (_, normalised, _) in zip(ids, writes, strict=True)
-            for position, values in enumerate(normalised.children.get(child.key, ()))
-        ]
-        writer.children_replace(child.model, parent, replaced, rows)
+    # One transaction (a savepoint inside the caller's), so a record never lands without its child rows;
+    # PostgreSQL's COPY also stages rows in a table emptied at commit, which outside a transaction would
+    # be empty by the time the INSERT reads it.
+    with transaction.atomic(using=writer.alias):
+        ids = writer.upsert(records)
+        replaced = [previous for _, _, previous in writes if previous is not None]
+        for child in family.children:
+            parent = f"{child.parent_field}_id"
+            rows = [
+                {**values, parent: pk, "position": position}
+                for pk, (_, normalised, _) in zip(ids, writes, strict=True)
+                for position, values in enumerate(normalised.children.get(child.key, ()))
+            ]
+            writer.children_replace(child.model, parent, replaced, rows)
     return ids
 
 

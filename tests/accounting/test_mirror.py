@@ -49,6 +49,9 @@ def test_records_from_any_call_are_applied_and_the_changes_reported(mirrored):
     assert invoice is not None
     Invoice.objects.filter(pk=invoice.pk).update(link_object_id="42")
     payload = dict(invoice.raw)
+    # PostgreSQL's jsonb hands the stored copy back with its keys reordered, so its text (and content hash)
+    # may differ from the ledger's: applying it once stores this very text.
+    mirror_records_apply(connection=mirrored, family=family, records=[(invoice.remote_type, payload)])
 
     same = mirror_records_apply(connection=mirrored, family=family, records=[(invoice.remote_type, payload)])
     assert (same.fetched, same.unchanged, same.created, same.changed, same.deleted) == (1, 1, [], [], [])
