@@ -7,6 +7,12 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib import admin
+        from django.db.models.signals import post_migrate
+
+        from core import checks  # noqa: F401  (registers the system checks)
+        from core.roles import roles_sync_after_migrate
+
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="core.roles_sync")
 
         admin.site.site_header = "Ledgerlink"
         admin.site.site_title = "Ledgerlink"

@@ -110,6 +110,12 @@ class Connection(TimeStampedModel):
 
     class Meta:
         ordering = ("display_name", "pk")
+        # The actions that reach the ledger on the business's behalf, beyond editing the record.
+        permissions = [
+            ("connect_connection", "Can connect ledgers (authorise, reconnect, custom connections)"),
+            ("disconnect_connection", "Can disconnect ledgers (revoke Ledgerlink's access)"),
+            ("refresh_connection", "Can test connections and queue pulls from the ledgers"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["provider", "tenant_id"], name="connection_unique_tenant"),
         ]

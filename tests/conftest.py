@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from core.roles import INTEGRATION_ADMIN
 
 # Ledgers in the live server, apps, organisations and the OAuth flow, for every test package.
 pytest_plugins = ["tests.ledger_fixtures"]
@@ -13,9 +16,15 @@ pytest_plugins = ["tests.ledger_fixtures"]
 
 @pytest.fixture
 def staff_user(db):
-    return get_user_model().objects.create_user(
+    """A staff user in the Integration admin role: may do everything the API offers (the roles and what
+    each may do have their own tests, tests/core/test_permissions.py)."""
+    user = get_user_model().objects.create_user(
         username="bookkeeper", email="bk@example.com", password="correct horse battery", is_staff=True
     )
+    user.groups.add(Group.objects.get(name=INTEGRATION_ADMIN.name))
+    # The suite's stand-in app is no app of the roles'.
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="testapp"))
+    return user
 
 
 @pytest.fixture

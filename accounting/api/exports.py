@@ -90,7 +90,7 @@ class ExportViewSet(BaseReadOnlyModelViewSet):
         exports.export_jobs_fail_stale()
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], required_permission="view")
     def download(self, request: Request, pk: str | None = None) -> Any:
         """The export's file (CSV or XLSX); 409 while it is queued or running, or if it failed."""
         job = self.get_object()

@@ -106,7 +106,7 @@ class MirrorViewSet(EntityViewSetMixin, BaseReadDeleteModelViewSet):
         return serializer.validated_data["ids"]
 
     @extend_schema(request=IdsSerializer, responses=BulkResultSerializer, description=DELETE_NOTE)
-    @action(detail=False, methods=["post"], url_path="bulk-delete")
+    @action(detail=False, methods=["post"], url_path="bulk-delete", required_permission="delete")
     def bulk_delete(self, request: Request) -> Response:
         """Delete these records from the mirror."""
         count = services.records_delete(
@@ -115,21 +115,21 @@ class MirrorViewSet(EntityViewSetMixin, BaseReadDeleteModelViewSet):
         return Response({"count": count})
 
     @extend_schema(request=IdsSerializer, responses=BulkResultSerializer)
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="change")
     def archive(self, request: Request) -> Response:
         """Archive these records here (a local flag: they leave default lists; the ledger is untouched)."""
         count = services.records_archive(queryset=self.get_queryset(), ids=self._ids(request), archived=True)
         return Response({"count": count})
 
     @extend_schema(request=IdsSerializer, responses=BulkResultSerializer)
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="change")
     def unarchive(self, request: Request) -> Response:
         """Bring archived records back into default lists."""
         count = services.records_archive(queryset=self.get_queryset(), ids=self._ids(request), archived=False)
         return Response({"count": count})
 
     @extend_schema(request=FamilyRefreshSerializer, responses={202: SyncRunSerializer})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="integrations.refresh_connection")
     def refresh(self, request: Request) -> Response:
         """Queue a pull of this entity family for a connection (incremental, or a complete resync with
         `full_sync`); 202 with the run, followed at /sync-runs/{id}/."""
@@ -150,7 +150,7 @@ class MirrorViewSet(EntityViewSetMixin, BaseReadDeleteModelViewSet):
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], required_permission="view")
     def statistics(self, request: Request) -> Response:
         """Of the filtered list: counts by status; per currency the total, amount due and overdue; by month."""
         queryset = self.filter_queryset(self.get_queryset())
@@ -164,7 +164,7 @@ class MirrorViewSet(EntityViewSetMixin, BaseReadDeleteModelViewSet):
         ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY, (202, "application/json"): OpenApiTypes.OBJECT},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], required_permission="export")
     def export(self, request: Request) -> HttpResponseBase:  # type: ignore[override]  # its schema: 202 too
         """The filtered list as CSV or XLSX, streamed; larger exports run in the background and answer
         202 with the export to follow."""

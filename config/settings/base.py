@@ -155,8 +155,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Closed by default: an endpoint is public only when its view says so explicitly.
-    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsStaff"],
+    # Closed by default: an endpoint is public only when its view says so explicitly, and every other one
+    # needs the permission its action declares.
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ActionPermission"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

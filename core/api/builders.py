@@ -173,7 +173,7 @@ class EntityViewSetMixin(_Base):
         ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], required_permission="export")
     def export(self, request: Request) -> HttpResponseBase:
         """The filtered list as CSV or XLSX: the columns and values of the list."""
         queryset = self.filter_queryset(self.get_queryset())

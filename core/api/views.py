@@ -13,6 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api.exceptions import error_body
+from core.api.permissions import ANY_API_USER
 from core.api.serializers import CurrentUserSerializer, TokenSerializer
 from core.services import api_token_issue
 
@@ -60,6 +61,8 @@ class TokenObtainView(APIView):
 
 class CurrentUserView(APIView):
     """Who the presented credentials belong to."""
+
+    required_permission = ANY_API_USER
 
     @extend_schema(responses=CurrentUserSerializer)
     def get(self, request: Request) -> Response:

@@ -1,6 +1,6 @@
 """The one base for every API viewset: concrete viewsets are declarations (queryset, serializer_class,
-filterset_class). Authentication, staff-only permission, pagination, strict filtering and ordering come
-from settings.REST_FRAMEWORK and are enforced here once."""
+filterset_class). Authentication, per-action permissions (`core.api.permissions`), pagination, strict
+filtering and ordering come from settings.REST_FRAMEWORK and are enforced here once."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from rest_framework import mixins, viewsets
 
 from core.api.filters import StrictFilterBackend, StrictOrderingFilter
 from core.api.pagination import PageNumberPagination
-from core.api.permissions import IsStaff
+from core.api.permissions import ActionPermission
 
 
 class BaseGenericViewSet(viewsets.GenericViewSet):
-    permission_classes = [IsStaff]
+    permission_classes = [ActionPermission]
+    # What an action beyond list/retrieve/create/update/destroy needs: set per action with
+    # `@action(..., required_permission=...)` (see core.api.permissions).
+    required_permission: ClassVar[str | None] = None
     pagination_class = PageNumberPagination
     filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     # Newest first unless the client orders otherwise; pk keeps paging stable.

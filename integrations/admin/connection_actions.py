@@ -37,16 +37,26 @@ class ConnectionActions(admin.ModelAdmin):
     def _url(self, name: str, *args: Any) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args)
 
-    def _connection(self, request: HttpRequest, object_id: str, *, delete: bool = False) -> Connection:
+    # The connection's ledger actions need the permissions the API's actions declare (core.api.permissions):
+    # one user, one answer, whichever door they use.
+    def _ledger_permission(self, request: HttpRequest, verb: str) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{verb}_{self.opts.model_name}")
+
+    def has_connect_permission(self, request: HttpRequest, obj: Connection | None = None) -> bool:
+        return self._ledger_permission(request, "connect")
+
+    def has_disconnect_permission(self, request: HttpRequest, obj: Connection | None = None) -> bool:
+        return self._ledger_permission(request, "disconnect")
+
+    def has_refresh_permission(self, request: HttpRequest, obj: Connection | None = None) -> bool:
+        return self._ledger_permission(request, "refresh")
+
+    def _connection(self, request: HttpRequest, object_id: str, *, needs: str) -> Connection:
+        """The connection of the URL, when the user has the `needs` permission ("delete", "connect", ...)."""
         connection = self.get_object(request, unquote(object_id))
         if connection is None:
             raise Http404("No such connection.")
-        allowed = (
-            self.has_delete_permission(request, connection)
-            if delete
-            else self.has_change_permission(request, connection)
-        )
-        if not allowed:
+        if not getattr(self, f"has_{needs}_permission")(request, connection):
             raise PermissionDenied
         return connection
 
@@ -56,7 +66,7 @@ class ConnectionActions(admin.ModelAdmin):
     def test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        connection = self._connection(request, object_id)
+        connection = self._connection(request, object_id, needs="refresh")
         try:
             result = services.connection_test(connection=connection)
         except LedgerlinkError as exc:
@@ -77,7 +87,7 @@ class ConnectionActions(admin.ModelAdmin):
         return HttpResponseRedirect(self._url("change", connection.pk))
 
     def disconnect_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        connection = self._connection(request, object_id)
+        connection = self._connection(request, object_id, needs="disconnect")
         change_url = self._url("change", connection.pk)
         if request.method != "POST":
             return self._confirm(
@@ -106,7 +116,7 @@ class ConnectionActions(admin.ModelAdmin):
     ) -> HttpResponse:
         # Not Django's delete: that would list and cascade every mirrored row in this request. The service
         # revokes access and deletes in batches in the background, leaving a ConnectionDeletion record.
-        connection = self._connection(request, object_id, delete=True)
+        connection = self._connection(request, object_id, needs="delete")
         if request.method != "POST":
             return self._confirm(
                 request,
@@ -190,7 +200,7 @@ class ConnectionActions(admin.ModelAdmin):
 
     # --- bulk actions -------------------------------------------------------------------------------
 
-    @admin.action(description="Test selected connections", permissions=["change"])
+    @admin.action(description="Test selected connections", permissions=["refresh"])
     def test_selected(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         connections = list(queryset[: MAX_TESTS_AT_ONCE + 1])
         if len(connections) > MAX_TESTS_AT_ONCE:
@@ -214,7 +224,7 @@ class ConnectionActions(admin.ModelAdmin):
                 failed.append(f"{connection.display_name}: {result.error}")
         _summary(self, request, "Answered", passed, failed)
 
-    @admin.action(description="Disconnect selected connections", permissions=["change"])
+    @admin.action(description="Disconnect selected connections", permissions=["disconnect"])
     def disconnect_selected(
         self, request: HttpRequest, queryset: QuerySet[Connection]
     ) -> TemplateResponse | None:

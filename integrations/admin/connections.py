@@ -148,6 +148,10 @@ class ConnectionAdmin(ConnectionColumns, ConnectionActions):
             return queryset, False
         return ConnectionFilterSet(queryset=queryset).search(queryset, "q", term), False
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # "Add" is the connect page: connecting a ledger is what it takes.
+        return self.has_connect_permission(request)
+
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
         # Django's bulk delete cascades at once; delete_selected_connections goes through the service.
@@ -207,8 +211,11 @@ class ConnectionAdmin(ConnectionColumns, ConnectionActions):
                 show_save_and_add_another=False,
                 ledger_url=ledger_url(obj),
                 provider_label=get_provider(obj.provider).label,
-                can_act=usable and self.has_change_permission(request, obj),
-                can_disconnect=usable and obj.status != ConnectionStatusChoices.DISCONNECTED,
+                can_test=usable and self.has_refresh_permission(request, obj),
+                can_reconnect=usable and self.has_connect_permission(request, obj),
+                can_disconnect=usable
+                and obj.status != ConnectionStatusChoices.DISCONNECTED
+                and self.has_disconnect_permission(request, obj),
                 # Also while deleting: a failed deletion is retried with the same button.
                 can_delete=self.has_delete_permission(request, obj),
                 needs_reconnect=obj.status
@@ -222,7 +229,7 @@ class ConnectionAdmin(ConnectionColumns, ConnectionActions):
 
     def connect_view(self, request: HttpRequest) -> HttpResponse:
         """Choose a ledger and authorise there, or create a custom connection from an app's credentials."""
-        if not self.has_add_permission(request):
+        if not self.has_connect_permission(request):
             raise PermissionDenied
         has_custom = bool(custom_provider_choices())
         oauth_form = ConnectForm(prefix="oauth")
@@ -271,7 +278,7 @@ class ConnectionAdmin(ConnectionColumns, ConnectionActions):
     def reconnect_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        connection = self._connection(request, object_id)
+        connection = self._connection(request, object_id, needs="connect")
         change_url = self._url("change", connection.pk)
         try:
             start = services.oauth_authorize_start(

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.permissions import IsStaff
 from core.api.viewsets import BaseGenericViewSet, BaseReadOnlyModelViewSet
 from core.errors import InvalidInput
 from integrations import services, sync
@@ -78,7 +77,7 @@ class ConnectionViewSet(
         return Response(ConnectionDeletionSerializer(deletion).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=AuthorizeSerializer, responses=AuthorizeResponseSerializer)
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="integrations.connect_connection")
     def authorize(self, request: Request) -> Response:
         """Start connecting: the ledger's authorize URL to send the user's browser to (single-use state,
         valid 15 minutes, bound to you)."""
@@ -96,7 +95,7 @@ class ConnectionViewSet(
         return Response(AuthorizeResponseSerializer(start).data)
 
     @extend_schema(request=ReconnectSerializer, responses=AuthorizeResponseSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_permission="integrations.connect_connection")
     def reconnect(self, request: Request, pk: str | None = None) -> Response:
         """Authorise this connection again (same id and data, new tokens)."""
         serializer = ReconnectSerializer(data=request.data)
@@ -114,7 +113,7 @@ class ConnectionViewSet(
         return Response(AuthorizeResponseSerializer(start).data)
 
     @extend_schema(request=CustomConnectionSerializer, responses={201: ConnectionSerializer})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="integrations.connect_connection")
     def custom(self, request: Request) -> Response:
         """Create a connection from a Xero custom connection's client id and secret."""
         serializer = CustomConnectionSerializer(data=request.data)
@@ -130,21 +129,21 @@ class ConnectionViewSet(
         return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=HealthResultSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_permission="integrations.refresh_connection")
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Make one cheap real call to the ledger: ok, latency, and the error if it failed."""
         result = services.connection_test(connection=self.get_object())
         return Response(HealthResultSerializer(result).data)
 
     @extend_schema(request=None, responses=ConnectionSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_permission="integrations.disconnect_connection")
     def disconnect(self, request: Request, pk: str | None = None) -> Response:
         """Revoke Ledgerlink's access at the ledger; the mirrored data stays."""
         connection = services.connection_disconnect(connection=self.get_object())
         return Response(ConnectionSerializer(connection).data)
 
     @extend_schema(request=SyncRequestSerializer, responses={202: SyncRunSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_permission="integrations.refresh_connection")
     def refresh(self, request: Request, pk: str | None = None) -> Response:
         """Queue a pull of the connection's entity families now: incremental by default, a complete
         resync with `full_sync`. Answers 202 with one run per family (a family already syncing returns
@@ -161,7 +160,7 @@ class ConnectionViewSet(
         return Response(SyncRunSerializer(runs, many=True).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=SyncStateSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="sync-states")
+    @action(detail=True, methods=["get"], url_path="sync-states", required_permission="view")
     def sync_states(self, request: Request, pk: str | None = None) -> Response:
         """Where each entity family of the connection stands: state, last success, next run."""
         states = SyncState.objects.filter(connection=self.get_object()).order_by("entity")
@@ -193,7 +192,7 @@ class DashboardView(APIView):
     of the last hour and day; the task queue's depth and the database's latency; runs per hour over the
     last 24 hours and records by family, for charts."""
 
-    permission_classes = [IsStaff]
+    required_permission = "integrations.view_connection"
 
     @extend_schema(responses=DashboardSerializer)
     def get(self, request: Request) -> Response:

@@ -56,7 +56,7 @@ class TestAuthentication:
         assert response.json()["error"] == {
             "status": 403,
             "code": "permission_denied",
-            "message": "Only Ledgerlink staff users may use this API.",
+            "message": "Only Ledgerlink staff users and service accounts may use this API.",
             "request_id": response["X-Request-ID"],
         }
 

@@ -27,10 +27,10 @@ class WidgetViewSet(BaseModelViewSet):
     filterset_class = WidgetFilterSet
     ordering_fields = ["name", "status", "amount", "issued_on", "created_at"]
 
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="change")
     def explode(self, request: Request) -> Response:
         raise RuntimeError("boom: token=abcdef123456 must not leak")
 
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], required_permission="change")
     def clash(self, request: Request) -> Response:
         raise Conflict("A sync is already running.", details={"run_id": 7})

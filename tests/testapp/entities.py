@@ -6,17 +6,19 @@ from __future__ import annotations
 from core.admin_builders import admin_build
 from core.api.builders import EntityViewSetMixin, serializers_build, viewset_build
 from core.api.viewsets import BaseReadOnlyModelViewSet
-from core.entities import EntityType
+from core.entities import EntityType, entity_type_register
 from core.filtersets import filterset_build
 from tests.testapp.models import Widget
 
-WIDGETS = EntityType(
-    "widget_records",
-    "Widgets",
-    Widget,
-    columns=("name", "status", "amount", "issued_on"),
-    search_fields=("name",),
-    date_field="issued_on",
+WIDGETS = entity_type_register(
+    EntityType(
+        "widget_records",
+        "Widgets",
+        Widget,
+        columns=("name", "status", "amount", "issued_on"),
+        search_fields=("name",),
+        date_field="issued_on",
+    )
 )
 
 WidgetRecordFilterSet = filterset_build(WIDGETS, module=__name__)
