@@ -14,12 +14,52 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from core.api.permissions import ActionPermission, UndeclaredPermission, permission_declared, view_permission
 
 
-def _callbacks(patterns: list[Any]) -> Iterator[Any]:
+def _routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for pattern in patterns:
+        route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
-            yield from _callbacks(pattern.url_patterns)
+            yield from _routes(pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern):
-            yield pattern.callback
+            yield route, pattern.callback
+
+
+def _callbacks(patterns: list[Any]) -> Iterator[Any]:
+    for _route, callback in _routes(patterns):
+        yield callback
+
+
+def api_permissions_table() -> list[tuple[str, str, str]]:
+    """(methods, route, permission) of every routed API view guarded by ActionPermission; permission is
+    the full name, "any API user", or what is wrong with its declaration."""
+    rows = []
+    for route, callback in _routes(get_resolver().url_patterns):
+        view_class = getattr(callback, "cls", None)
+        if view_class is None:
+            continue
+        actions = getattr(callback, "actions", None)
+        mapping = actions or {
+            method: ""
+            for method in getattr(view_class, "http_method_names", [])
+            if hasattr(view_class, method)
+        }
+        by_action: dict[str, list[str]] = {}
+        for method, action in mapping.items():
+            if method in ("options", "head"):
+                continue
+            by_action.setdefault(action, []).append(method.upper())
+        for action, methods in by_action.items():
+            view = view_class(**getattr(callback, "initkwargs", {}))
+            if not any(issubclass(permission, ActionPermission) for permission in view.permission_classes):
+                rows.append((" ".join(methods), route, "public"))
+                continue
+            if action:
+                view.action = action
+            try:
+                permission = view_permission(view) or "any API user"
+            except UndeclaredPermission as exc:
+                permission = f"UNDECLARED: {exc}"
+            rows.append((" ".join(methods), route, permission))
+    return rows
 
 
 def undeclared_actions() -> list[str]:

@@ -164,7 +164,7 @@ REST_FRAMEWORK = {
         "core.api.filters.StrictFilterBackend",
         "core.api.filters.StrictOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.PermissionAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -82,6 +82,7 @@ class Operation:
     method: str
     path: str
     permission: str  # in full, "any" or PUBLIC
+    documented: str | None  # what the schema says it requires (x-required-permission)
 
     @property
     def url(self) -> str:
@@ -105,7 +106,8 @@ def _operations() -> list[Operation]:
                 view = resolve(re.sub(r"\{[^}]+\}", MISSING_ID, path)).func.cls  # type: ignore[attr-defined]
                 model = view.queryset.model if view.queryset is not None else view.entity_type.model
                 declared = f"{model._meta.app_label}.{declared}_{model._meta.model_name}"
-            operations.append(Operation(method, path, declared))
+            documented = methods[method.lower()].get("x-required-permission")
+            operations.append(Operation(method, path, declared, documented))
     return operations
 
 
@@ -136,6 +138,15 @@ def _call(client: APIClient, operation: Operation) -> int:
 def test_the_schema_has_every_operation():
     assert len(OPERATIONS) > 150
     assert undeclared_actions() == []
+
+
+def test_the_schema_tells_each_operations_permission():
+    told = {
+        str(operation): operation.documented
+        for operation in OPERATIONS
+        if operation.documented != {"any": "", PUBLIC: None}.get(operation.permission, operation.permission)
+    }
+    assert told == {}
 
 
 def test_every_operation_for_every_role(clients):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import connection as db_connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -463,6 +463,49 @@ def test_buttons_need_the_change_permission(db):
 
     connection_test.assert_not_called()
     assert not ConnectionDeletion.objects.exists()
+
+
+def _role_client(role: str) -> Client:
+    user = get_user_model().objects.create_user(username=f"user-{role}", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_asks_the_permissions_the_api_asks(db):
+    """A book-keeper may test a connection (refresh permission) but neither disconnect nor reconnect it,
+    nor connect a new ledger; a viewer may only look, in the admin as through the API."""
+    connection = _connection()
+    bookkeeper, viewer = _role_client("Book-keeper"), _role_client("Viewer")
+    ok = HealthResult(ok=True, latency_ms=5, checked_at=timezone.now(), error="")
+
+    with mock.patch("integrations.services.connection_test", return_value=ok) as connection_test:
+        assert bookkeeper.post(_change_url(connection, "test")).status_code == 302
+        assert viewer.post(_change_url(connection, "test")).status_code == 403
+    assert connection_test.call_count == 1
+    for client in (bookkeeper, viewer):
+        assert client.post(_change_url(connection, "disconnect")).status_code == 403
+        assert client.post(_change_url(connection, "reconnect")).status_code == 403
+        assert client.get(reverse("admin:integrations_connection_connect")).status_code == 403
+        assert client.post(_change_url(connection, "delete")).status_code == 403
+
+    page = bookkeeper.get(_change_url(connection)).content.decode()
+    assert "Test connection" in page
+    assert "Reconnect" not in page
+    assert "Disconnect" not in page
+    assert "Test connection" not in viewer.get(_change_url(connection)).content.decode()
+    assert not OAuthState.objects.exists()
+    assert Connection.objects.get(pk=connection.pk).status == "active"
+
+
+def test_exports_in_the_admin_need_the_export_permission(db):
+    changelist = reverse("admin:accounting_invoice_changelist")
+    viewer_page = _role_client("Viewer").get(changelist).content.decode()
+    bookkeeper_page = _role_client("Book-keeper").get(changelist).content.decode()
+
+    assert 'value="export_csv"' not in viewer_page
+    assert 'value="export_csv"' in bookkeeper_page
 
 
 def test_reconnect_sends_the_browser_to_the_ledger(admin_client, admin_user, settings):
