@@ -11,7 +11,7 @@ from typing import Any
 from django.core.checks import Error, Tags, register
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from core.api.permissions import ActionPermission, UndeclaredPermission, permission_declared, view_permission
+from core.api.permissions import UndeclaredPermission, action_guarded, permission_declared, view_permission
 
 
 def _routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -49,7 +49,7 @@ def api_permissions_table() -> list[tuple[str, str, str]]:
             by_action.setdefault(action, []).append(method.upper())
         for action, methods in by_action.items():
             view = view_class(**getattr(callback, "initkwargs", {}))
-            if not any(issubclass(permission, ActionPermission) for permission in view.permission_classes):
+            if not action_guarded(view):
                 rows.append((" ".join(methods), route, "public"))
                 continue
             if action:
@@ -76,7 +76,7 @@ def undeclared_actions() -> list[str]:
                 continue
             seen.add((view_class, action))
             view = view_class(**getattr(callback, "initkwargs", {}))
-            if not any(issubclass(permission, ActionPermission) for permission in view.permission_classes):
+            if not action_guarded(view):
                 continue
             if action:
                 view.action = action

@@ -78,6 +78,14 @@ def view_permission(view: APIView) -> str | None:
     return permission_resolve(permission_declared(view), _model(view))
 
 
+def action_guarded(view: APIView) -> bool:
+    """Whether the view's permissions include ActionPermission (public views' do not)."""
+    return any(
+        isinstance(permission, type) and issubclass(permission, ActionPermission)
+        for permission in view.permission_classes
+    )
+
+
 def api_user_admitted(request: Request) -> bool:
     """Staff users, and service users presenting their service token, may use the API at all."""
     user = request.user

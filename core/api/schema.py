@@ -7,7 +7,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 
-from core.api.permissions import ActionPermission, UndeclaredPermission, view_permission
+from core.api.permissions import UndeclaredPermission, action_guarded, view_permission
 
 
 class PermissionAutoSchema(AutoSchema):
@@ -15,7 +15,7 @@ class PermissionAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        if not any(issubclass(permission, ActionPermission) for permission in self.view.permission_classes):
+        if not action_guarded(self.view):
             return operation
         try:
             required = view_permission(self.view)
