@@ -28,6 +28,14 @@ def staff_user(db):
 
 
 @pytest.fixture
+def bare_staff_user(db):
+    """Staff (may log in to the admin and reach the API) but holding no permission at all."""
+    return get_user_model().objects.create_user(
+        username="newstarter", password="correct horse battery", is_staff=True
+    )
+
+
+@pytest.fixture
 def plain_user(db):
     return get_user_model().objects.create_user(username="customer", password="correct horse battery")
 

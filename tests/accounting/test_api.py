@@ -351,9 +351,9 @@ def test_statistics_add_up_exactly(mirrored, api_client):
 
 
 def test_query_counts_do_not_grow_with_the_page(mirrored, api_client, django_assert_num_queries):
-    """List: token, the capped count, the page with its connection; detail: token, the record with its contact,
-    each child list, payments applied, each document it was made from or that was made from it (a bill's
-    purchase order, an order's bills). Neither grows with the number of rows or lines."""
+    """List: token, permissions, the capped count, the page with its connection; detail: token, permissions,
+    the record with its contact, each child list, payments applied, each document it was made from or that
+    was made from it (a bill's purchase order, an order's bills). Neither grows with the rows or lines."""
     for endpoint in endpoints_of(mirrored):
         base = scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False)
         if base.count() < 3:
@@ -371,5 +371,6 @@ def test_query_counts_do_not_grow_with_the_page(mirrored, api_client, django_ass
         expected_detail = 1 + len(endpoint.family.children) + (1 if endpoint.family.due_amount_field else 0)
         expected_detail += len(endpoint.detail_links)
         record = base[0]
-        with django_assert_num_queries(expected_detail + 1):  # + the token lookup
+        # + the token lookup, and the user's permissions (their own, their groups') for the action's check.
+        with django_assert_num_queries(expected_detail + 3):
             assert api_client.get(f"/api/v1/{endpoint.path}/{record.pk}/").status_code == 200

@@ -478,20 +478,20 @@ def test_admin_page_renders_with_nothing_to_show(admin_client):
     assert "No connection yet." in html
 
 
-def test_admin_index_links_to_the_dashboard_for_those_who_may_see_it(admin_client, client, staff_user):
+def test_admin_index_links_to_the_dashboard_for_those_who_may_see_it(admin_client, client, bare_staff_user):
     link = f'href="{reverse(ADMIN_DASHBOARD)}"'
 
     response = admin_client.get(reverse("admin:index"))
     assert response.status_code == 200
     assert link in response.content.decode()
 
-    client.force_login(staff_user)  # staff, but without the permission to view connections
+    client.force_login(bare_staff_user)  # staff, but without the permission to view connections
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200
     assert link not in response.content.decode()
 
 
-def test_admin_page_is_for_staff_allowed_to_view_connections(client, plain_user, staff_user):
+def test_admin_page_is_for_staff_allowed_to_view_connections(client, plain_user, bare_staff_user):
     url = reverse(ADMIN_DASHBOARD)
 
     anonymous = client.get(url)
@@ -503,5 +503,5 @@ def test_admin_page_is_for_staff_allowed_to_view_connections(client, plain_user,
     assert not_staff.status_code == 302
     assert not_staff["Location"].startswith(reverse("admin:login"))
 
-    client.force_login(staff_user)  # staff, but without the permission to view connections
+    client.force_login(bare_staff_user)  # staff, but without the permission to view connections
     assert client.get(url).status_code == 403
