@@ -991,9 +991,9 @@ def explain_slow(results: list[tuple[Scenario, Timing]], facts: dict[str, Any]) 
         params.pop("paginate", None)
         queryset = endpoint_queryset(endpoint=ENDPOINTS["invoices"], query=urlencode(params))
         # The count as the list's paginator runs it: no further than one past its exact limit.
-        from accounting.api.pagination import ListCountPaginator
+        from accounting.api.pagination import HybridPagination
 
-        capped = queryset.order_by()[: ListCountPaginator.exact_limit + 1]
+        capped = queryset.order_by()[: HybridPagination.count_exact_limit + 1]
         sql, sql_params = capped.query.sql_with_params()
         statements = []
         if scenario.key != "g":

@@ -28,14 +28,14 @@ class EstimatedCountPaginator(Paginator):
             return len(queryset)
         postgres = connections[queryset.db].vendor == "postgresql"
         if postgres and not queryset.query.where:
-            estimate = self._table_estimate(queryset)
+            estimate = table_estimate(queryset)
             if estimate > self.exact_limit:
                 return estimate
         counted = count_capped(queryset, self.exact_limit)
         if counted <= self.exact_limit:
             return counted
         # Elsewhere the capped count itself (one past the limit) says "more than the limit".
-        return max(self._query_estimate(queryset), counted) if postgres else counted
+        return max(query_estimate(queryset), counted) if postgres else counted
 
     def page(self, number: int | str) -> Page:
         first_rows: list[Any] | None = None
@@ -54,42 +54,8 @@ class EstimatedCountPaginator(Paginator):
         if first_rows is not None:
             page.object_list = first_rows[: self.per_page]
         elif isinstance(window, QuerySet) and window.query.low_mark >= self.keys_first_from:
-            page.object_list = self._rows_by_key(window)
+            page.object_list = rows_by_key(window)
         return page
-
-    @staticmethod
-    def _rows_by_key(window: QuerySet[Any]) -> list[Any]:
-        """A deep page's rows. OFFSET reads every skipped row whole (25,000 heap rows for page 500 of 50);
-        reading only their keys walks just the index that serves the order (an index-only scan on
-        PostgreSQL), and then the page's own rows are fetched by key, in the same order."""
-        keys = list(window.values_list("pk", flat=True))
-        if not keys:
-            return []
-        rows = window.all()  # a copy: its limits are cleared below
-        rows.query.clear_limits()
-        by_key = {row.pk: row for row in rows.order_by().filter(pk__in=keys)}
-        return [by_key[key] for key in keys if key in by_key]
-
-    @staticmethod
-    def _table_estimate(queryset: QuerySet[Any]) -> int:
-        """The planner's row count of the table; -1 (or 0) for a table never analysed."""
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-                [queryset.model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        return int(row[0]) if row and row[0] is not None else -1
-
-    @staticmethod
-    def _query_estimate(queryset: QuerySet[Any]) -> int:
-        sql, params = queryset.order_by().query.sql_with_params()
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
 
     @property
     def count_is_estimate(self) -> bool:
@@ -111,3 +77,37 @@ def count_capped(queryset: QuerySet[Any], limit: int) -> int:
 
 def rows_more_than(queryset: QuerySet[Any], limit: int) -> bool:
     return count_capped(queryset, limit) > limit
+
+
+def rows_by_key(window: QuerySet[Any]) -> list[Any]:
+    """A deep page's rows. OFFSET reads every skipped row whole (25,000 heap rows for page 500 of 50);
+    reading only their keys walks just the index that serves the order (an index-only scan on
+    PostgreSQL), and then the page's own rows are fetched by key, in the same order."""
+    keys = list(window.values_list("pk", flat=True))
+    if not keys:
+        return []
+    rows = window.all()  # a copy: its limits are cleared below
+    rows.query.clear_limits()
+    by_key = {row.pk: row for row in rows.order_by().filter(pk__in=keys)}
+    return [by_key[key] for key in keys if key in by_key]
+
+
+def table_estimate(queryset: QuerySet[Any]) -> int:
+    """The planner's row count of the table; -1 (or 0) for a table never analysed."""
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [queryset.model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else -1
+
+
+def query_estimate(queryset: QuerySet[Any]) -> int:
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

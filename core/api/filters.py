@@ -28,7 +28,7 @@ def _view_params(view: APIView) -> set[str]:
     """Query parameters the view's pagination, ordering and extra declarations consume."""
     params = set(GLOBAL_PARAMS)
     paginator = getattr(view, "paginator", None)
-    for attribute in ("page_query_param", "page_size_query_param", "cursor_query_param"):
+    for attribute in ("page_query_param", "page_size_query_param", "cursor_query_param", "mode_query_param"):
         name = getattr(paginator, attribute, None)
         if name:
             params.add(name)
@@ -73,7 +73,8 @@ class StrictOrderingFilter(OrderingFilter):
         if params:
             terms = [term.strip() for term in params.split(",") if term.strip()]
             valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
-            invalid = [term for term in terms if term.lstrip("-") not in valid]
+            # One leading "-" reverses; "--total" names no field (and would reach the database as one).
+            invalid = [term for term in terms if term.removeprefix("-") not in valid]
             if invalid:
                 raise ValidationError(
                     {self.ordering_param: [f"Cannot order by {', '.join(invalid)}. Allowed: {_join(valid)}."]}
@@ -84,7 +85,7 @@ class StrictOrderingFilter(OrderingFilter):
     @staticmethod
     def _with_tiebreaker(terms: list[str]) -> list[str]:
         # Paging over a non-unique sort key repeats or skips rows between pages; the primary key breaks ties.
-        if not any(term.lstrip("-") in ("pk", "id") for term in terms):
+        if not any(term.removeprefix("-") in ("pk", "id") for term in terms):
             terms = [*terms, "pk"]
         return terms
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import models
 from django.utils import timezone
 
+from accounting.api.pagination import HybridPagination
 from accounting.families import ENDPOINTS, Endpoint
 from accounting.filtersets import FILTERSETS, filter_fields
 from accounting.models import Invoice, PurchaseOrder
@@ -259,32 +260,65 @@ def test_bad_filters_and_values_are_400_with_field_messages(mirrored, api_client
     assert "ids" in response.json()["error"]["fields"]
 
 
-def test_pagination_by_page_and_by_cursor_walks_every_row_once(mirrored, api_client):
-    endpoint = ENDPOINTS["invoices"]
-    expected = set(
-        scoped(endpoint, mirrored).filter(archived=False, remote_deleted=False).values_list("pk", flat=True)
-    )
+def _walk(api_client, url: str, params: dict[str, Any]) -> tuple[list[int], list[dict[str, Any]]]:
     seen: list[int] = []
-    page = api_client.get(f"/api/v1/{endpoint.path}/", {"page_size": 7, "connection": mirrored.pk}).json()
-    assert page["count"] == len(expected)
-    while True:
-        seen += [row["id"] for row in page["results"]]
-        if not page["next"]:
-            break
-        page = api_client.get(page["next"]).json()
-    assert sorted(seen) == sorted(expected)
-    seen = []
-    page = api_client.get(
-        f"/api/v1/{endpoint.path}/", {"page_size": 7, "paginate": "cursor", "connection": mirrored.pk}
-    ).json()
-    assert "count" not in page
-    while True:
-        seen += [row["id"] for row in page["results"]]
-        if not page["next"]:
-            break
-        page = api_client.get(page["next"]).json()
+    pages: list[dict[str, Any]] = []
+    query: dict[str, Any] | None = params
+    next_url: str | None = url
+    while next_url:
+        response = api_client.get(next_url, query)
+        assert response.status_code == 200, response.content
+        page = response.json()
+        seen += [row["id"] for row in page.pop("results")]
+        pages.append(page)
+        next_url, query = page["next"], None
+    return seen, pages
+
+
+def test_pagination_by_page_and_by_cursor_walks_every_row_once(mirrored, api_client, monkeypatch):
+    """With the count's cap and the by-key threshold below the list's length, as a big ledger's are."""
+    monkeypatch.setattr(HybridPagination, "count_exact_limit", 10)
+    monkeypatch.setattr(HybridPagination, "keys_first_from", 12)
+    endpoint = ENDPOINTS["invoices"]
+    url = f"/api/v1/{endpoint.path}/"
+    expected = list(
+        scoped(endpoint, mirrored)
+        .filter(archived=False, remote_deleted=False)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+    )
+    assert len(expected) > 20
+    for size in (1, 7, 10, 11, len(expected), len(expected) + 1, 1000):
+        seen, pages = _walk(
+            api_client, url, {"page_size": size, "connection": mirrored.pk, "ordering": "-id"}
+        )
+        assert seen == expected, size
+        for page in pages:
+            if page["count_is"] == "exact":
+                assert page["count"] == len(expected), size
+            elif page["count_is"] == "at_least":
+                assert len(expected) >= page["count"] > 10, size
+    seen, pages = _walk(api_client, url, {"page_size": 7, "paginate": "cursor", "connection": mirrored.pk})
+    assert "count" not in pages[0]
     assert len(seen) == len(set(seen))
-    assert set(seen) == expected
+    assert set(seen) == set(expected)
+
+
+def test_forged_cursors_and_unknown_modes_are_400_not_500(mirrored, api_client):
+    url = f"/api/v1/{ENDPOINTS['invoices'].path}/"
+    for params, field in (
+        ({"paginate": "cursor", "ordering": "total", "cursor": "cD1hYmM="}, "cursor"),  # p=abc
+        ({"paginate": "cursor", "cursor": "cD14"}, "cursor"),  # p=x, on the primary key
+        ({"cursor": "not base64 at all"}, "cursor"),
+        ({"paginate": "bogus"}, "paginate"),
+        ({"ordering": "--total"}, "ordering"),
+        ({"page": "abc"}, "page"),
+        ({"page_size": "100000"}, "page_size"),
+        ({"paginate": "cursor", "page_size": "0"}, "page_size"),
+    ):
+        response = api_client.get(url, params)
+        assert response.status_code == 400, (params, response.content)
+        assert field in response.json()["error"]["fields"], params
 
 
 def test_delete_and_bulk_delete_remove_mirror_rows_and_their_lines(mirrored, api_client):

@@ -180,15 +180,26 @@ class TestListing:
         assert body["next"].endswith("page=2&page_size=3")
         assert body["previous"] is None
 
-    def test_page_size_is_capped(self, api_client, widgets):
-        response = api_client.get(WIDGETS, {"page_size": 5000})
-        assert response.status_code == 200
-        assert len(response.json()["results"]) == 4
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"page_size": 5000}, "page_size"),
+            ({"page_size": 0}, "page_size"),
+            ({"page_size": -5}, "page_size"),
+            ({"page_size": "ten"}, "page_size"),
+            ({"page": "abc"}, "page"),
+            ({"page": 0}, "page"),
+        ],
+    )
+    def test_a_page_or_size_out_of_bounds_is_400_naming_it(self, api_client, widgets, params, field):
+        response = api_client.get(WIDGETS, params)
+        assert response.status_code == 400
+        assert list(response.json()["error"]["fields"]) == [field]
 
     def test_page_past_the_end_is_404(self, api_client, widgets):
         response = api_client.get(WIDGETS, {"page": 9})
         assert response.status_code == 404
-        assert response.json()["error"]["message"] == "Invalid page."
+        assert "past the end of the list" in response.json()["error"]["message"]
 
     @pytest.mark.parametrize(
         ("params", "expected"),
