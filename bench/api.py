@@ -1067,8 +1067,8 @@ def run(options: argparse.Namespace) -> int:
             print(f"migrated in {time.perf_counter() - started:.1f} s")
             django_setup(environment)
             from django.contrib.auth import get_user_model
-            from rest_framework.authtoken.models import Token
 
+            from core.services import api_token_issue
             from integrations.models import Connection
 
             xero = Connection.objects.create(
@@ -1078,7 +1078,7 @@ def run(options: argparse.Namespace) -> int:
                 provider="quickbooks", display_name="Bench QBO Company", tenant_id="9130357", status="active"
             )
             user = get_user_model().objects.create_superuser(STAFF, "bench@example.com", PASSWORD)
-            token = Token.objects.create(user=user).key
+            token = api_token_issue(user=user, name="bench")
             print(f"seeding {options.invoices:,} invoices by COPY:")
             started = time.perf_counter()
             seeded = seed(database_url, options, (xero.pk, qbo.pk))

@@ -11,8 +11,10 @@ class CoreConfig(AppConfig):
 
         from core import checks  # noqa: F401  (registers the system checks)
         from core.roles import roles_sync_after_migrate
+        from core.signals import signals_connect
 
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="core.roles_sync")
+        signals_connect()
 
         admin.site.site_header = "Ledgerlink"
         admin.site.site_title = "Ledgerlink"

@@ -4,23 +4,53 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from core.errors import InvalidInput, PermissionDenied
+from core.models import ApiToken
+
+_DEFAULT = object()
 
 
-def api_token_issue(*, user: User) -> str:
-    """The user's API token, created on first use. Only active staff users get one."""
+def api_token_create(
+    *, user: User, name: str = "", is_service: bool = False, expires_in: timedelta | object | None = _DEFAULT
+) -> tuple[ApiToken, str]:
+    """A new token for `user` and its key, which is stored only as a digest: the one time it is seen.
+    `expires_in`: None for a token that never expires; by default hours for a person's token
+    (`API_TOKEN_TTL_HOURS`), days for a service token (`API_SERVICE_TOKEN_TTL_DAYS`)."""
+    if not user.is_active:
+        raise PermissionDenied("An inactive user gets no API token.")
+    if expires_in is _DEFAULT:
+        expires_in = (
+            timedelta(days=settings.API_SERVICE_TOKEN_TTL_DAYS)
+            if is_service
+            else timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+        )
+    token, key = ApiToken.objects.create(user=user, expiry=expires_in, name=name[:100], is_service=is_service)
+    return token, key
+
+
+def api_token_issue(*, user: User, name: str = "") -> str:
+    """A new interactive token for a staff user (each login its own, each expiring)."""
     if not (user.is_active and user.is_staff):
         raise PermissionDenied("Only Ledgerlink staff users may use the API.")
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    return api_token_create(user=user, name=name)[1]
+
+
+def api_tokens_revoke(*, user_id: int, keep: ApiToken | None = None) -> int:
+    """Revoke every token of the user (but `keep`); how many."""
+    tokens = ApiToken.objects.filter(user_id=user_id)
+    if keep is not None:
+        tokens = tokens.exclude(pk=keep.pk)
+    deleted, _ = tokens.delete()
+    return deleted
 
 
 @dataclass(frozen=True)

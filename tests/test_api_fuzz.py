@@ -9,10 +9,10 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
 from config.wsgi import application
+from tests.conftest import api_token_for
 
 # The test suite's own widget app has an endpoint that fails on purpose (to test the 500 handler).
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application).exclude(path_regex="/testapp/")
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sand
 
 def test_no_operation_answers_500(staff_user, xero_app, qbo_app):
     """With both ledgers' apps registered at the sandbox, so calls that reach a ledger reach one."""
-    headers = {"Authorization": f"Token {Token.objects.get_or_create(user=staff_user)[0].key}"}
+    headers = {"Authorization": f"Token {api_token_for(staff_user)}"}
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) > 100
     for operation in operations:

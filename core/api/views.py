@@ -5,7 +5,6 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,8 +13,9 @@ from rest_framework.views import APIView
 
 from core.api.exceptions import error_body
 from core.api.permissions import ANY_API_USER
-from core.api.serializers import CurrentUserSerializer, TokenSerializer
-from core.services import api_token_issue
+from core.api.serializers import CurrentUserSerializer, LoginSerializer, TokenSerializer
+from core.models import ApiToken
+from core.services import api_token_create
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -51,12 +51,26 @@ class TokenObtainView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=AuthTokenSerializer, responses=TokenSerializer, auth=[])
+    @extend_schema(request=LoginSerializer, responses=TokenSerializer, auth=[])
     def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = LoginSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token = api_token_issue(user=serializer.validated_data["user"])
-        return Response(TokenSerializer({"token": token}).data)
+        token, key = api_token_create(user=serializer.validated_data["user"], name="Login")
+        return Response(
+            TokenSerializer({"token": key, "prefix": token.token_key, "expiry": token.expiry}).data
+        )
+
+
+class LogoutView(APIView):
+    """Revoke the token this request presents (other tokens of the user stay)."""
+
+    required_permission = ANY_API_USER
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiToken):
+            request.auth.delete()
+        return Response(status=204)
 
 
 class CurrentUserView(APIView):

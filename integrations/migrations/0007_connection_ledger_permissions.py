@@ -4,14 +4,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0006_settings_unread_remove'),
+        ("integrations", "0006_settings_unread_remove"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='connection',
-            options={'ordering': ('display_name', 'pk'), 'permissions': [('connect_connection', 'Can connect ledgers (authorise, reconnect, custom connections)'), ('disconnect_connection', "Can disconnect ledgers (revoke Ledgerlink's access)"), ('refresh_connection', 'Can test connections and queue pulls from the ledgers')]},
+            name="connection",
+            options={
+                "ordering": ("display_name", "pk"),
+                "permissions": [
+                    ("connect_connection", "Can connect ledgers (authorise, reconnect, custom connections)"),
+                    ("disconnect_connection", "Can disconnect ledgers (revoke Ledgerlink's access)"),
+                    ("refresh_connection", "Can test connections and queue pulls from the ledgers"),
+                ],
+            },
         ),
     ]

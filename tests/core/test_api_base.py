@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from core.models import ApiToken
+from tests.conftest import api_token_for
 from tests.testapp.models import Widget
 
 WIDGETS = "/api/v1/testapp/widgets/"
@@ -49,8 +50,7 @@ class TestAuthentication:
         assert response.json()["error"]["code"] == "authentication_failed"
 
     def test_non_staff_user_is_403(self, anon_client, plain_user):
-        token = Token.objects.create(user=plain_user)
-        anon_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        anon_client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(plain_user)}")
         response = anon_client.get("/api/v1/me/")
         assert response.status_code == 403
         assert response.json()["error"] == {
@@ -65,8 +65,11 @@ class TestAuthentication:
             "/api/v1/auth/token/", {"username": "bookkeeper", "password": "correct horse battery"}
         )
         assert response.status_code == 200
-        token = response.json()["token"]
-        assert token == Token.objects.get(user=staff_user).key
+        body = response.json()
+        token = body["token"]
+        stored = ApiToken.objects.get(user=staff_user)
+        assert body["prefix"] == stored.token_key == token[:15]
+        assert stored.expiry is not None
         anon_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         me = anon_client.get("/api/v1/me/").json()
         assert (me["username"], me["is_staff"]) == ("bookkeeper", True)
@@ -82,14 +85,18 @@ class TestAuthentication:
         assert response.json()["error"]["fields"] == {
             "non_field_errors": ["Unable to log in with provided credentials."]
         }
-        assert not Token.objects.exists()
+        assert not ApiToken.objects.exists()
 
-    def test_token_refused_to_non_staff(self, anon_client, plain_user):
-        response = anon_client.post(
+    def test_token_refused_to_non_staff_exactly_as_a_wrong_password(self, anon_client, plain_user):
+        right = anon_client.post(
             "/api/v1/auth/token/", {"username": "customer", "password": "correct horse battery"}
         )
-        assert response.status_code == 403
-        assert not Token.objects.exists()
+        wrong = anon_client.post("/api/v1/auth/token/", {"username": "customer", "password": "nope"})
+        assert right.status_code == wrong.status_code == 400
+        for body in (right.json(), wrong.json()):
+            body["error"].pop("request_id")
+        assert right.json()["error"] == wrong.json()["error"]
+        assert not ApiToken.objects.exists()
 
     def test_session_authentication_works_for_staff(self, client, staff_user):
         client.force_login(staff_user)

@@ -32,6 +32,7 @@ MISSING_ID = "987654"
 TABLE: list[tuple[str, str, str]] = [
     ("POST", r"/api/v1/auth/token/$", PUBLIC),
     ("GET", r"/api/v1/me/$", "any"),
+    ("POST", r"/api/v1/auth/logout/$", "any"),
     ("GET", r"/api/v1/dashboard/$", "integrations.view_connection"),
     ("POST", r"/api/v1/connections/(authorize|custom)/$", "integrations.connect_connection"),
     ("POST", r"/api/v1/connections/\{id\}/reconnect/$", "integrations.connect_connection"),

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.choices import CredentialKindChoices
@@ -20,6 +19,7 @@ from integrations.models import Connection, ConnectionDeletion, Credential, OAut
 from integrations.providers import get_provider
 from integrations.services import connection_data_register
 from integrations.services import deletion as deletion_services
+from tests.conftest import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -254,7 +254,7 @@ def test_custom_connection_needs_id_and_secret(api_client):
 
 def test_the_connections_api_is_for_staff_only(anon_client, plain_user, xero_connection):
     plain = APIClient()
-    plain.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=plain_user).key}")
+    plain.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(plain_user)}")
 
     assert anon_client.get("/api/v1/connections/").status_code == 401
     assert anon_client.post("/api/v1/connections/authorize/", {"provider": "xero"}).status_code == 401

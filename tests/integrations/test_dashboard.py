@@ -14,13 +14,13 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.dashboard import HOURS, dashboard_get
 from integrations.models import Connection, RateBudget, SyncRun, SyncState
 from integrations.providers import get_provider
 from integrations.ratelimit import BUCKETS_PER_WINDOW, DAY, _oldest
+from tests.conftest import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -411,7 +411,7 @@ def test_api_schema_describes_the_dashboard(api_client):
 
 def test_api_is_for_staff_only(anon_client, plain_user):
     plain = APIClient()
-    plain.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=plain_user).key}")
+    plain.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(plain_user)}")
 
     assert anon_client.get(DASHBOARD_URL).status_code == 401
     assert plain.get(DASHBOARD_URL).status_code == 403
