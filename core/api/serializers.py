@@ -15,7 +15,8 @@ class LoginSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        request = self.context.get("request")
+        # django-axes counts failures and locks out on Django's own request, not DRF's wrapper.
+        request = getattr(self.context.get("request"), "_request", None)
         user = authenticate(request=request, username=attrs["username"], password=attrs["password"])
         if user is not None and not (user.is_active and user.is_staff):
             user_login_failed.send(
