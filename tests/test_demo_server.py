@@ -208,7 +208,7 @@ def test_schema_is_served(demo):
 def test_healthz_sees_database_and_running_cluster(demo):
     deadline = time.monotonic() + 30
     while True:
-        body = requests.get(f"{demo['base']}/healthz", timeout=10).json()
+        body = api_get(demo, "/healthz").json()  # the checks' findings are for staff
         if body["checks"]["task_queue"]["clusters"] >= 1 or time.monotonic() > deadline:
             break
         time.sleep(1)
@@ -216,6 +216,7 @@ def test_healthz_sees_database_and_running_cluster(demo):
     assert body["checks"]["database"]["vendor"] == "sqlite"
     assert body["checks"]["task_queue"]["clusters"] == 1
     assert body["checks"]["task_queue"]["workers"] >= 1
+    assert requests.get(f"{demo['base']}/healthz", timeout=10).json() == {"status": "ok"}
 
 
 def test_api_refuses_anonymous_callers(demo):

@@ -2,8 +2,32 @@ from __future__ import annotations
 
 import pytest
 from django.db import connections
+from rest_framework.test import APIClient
 
 from core import health
+from tests.conftest import api_token_for
+
+
+@pytest.fixture
+def client(client, staff_user):
+    """Staff see what each check found; the public only ok or not (test_the_public_sees_only_ok_or_not)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_public_sees_only_ok_or_not(anon_client, staff_user, monkeypatch):
+    assert anon_client.get("/healthz").json() == {"status": "ok"}
+    anon_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert anon_client.get("/healthz").json() == {"status": "ok"}
+    monkeypatch.setitem(health.CHECKS, "database", lambda: 1 / 0)
+    assert APIClient().get("/healthz").json() == {"status": "fail"}
+
+
+@pytest.mark.django_db
+def test_a_staff_token_sees_the_checks(anon_client, staff_user):
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(staff_user)}")
+    assert set(anon_client.get("/healthz").json()["checks"]) == {"database", "task_queue"}
 
 
 @pytest.mark.django_db
@@ -25,8 +49,8 @@ def test_healthz_reports_each_check_with_latency(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_public_and_needs_no_session(client):
-    assert client.get("/healthz").status_code == 200
+def test_healthz_is_public_and_needs_no_session(anon_client):
+    assert anon_client.get("/healthz").status_code == 200
 
 
 @pytest.mark.django_db
@@ -64,5 +88,5 @@ def test_queue_check_counts_queued_tasks(client, settings):
     assert client.get("/healthz").json()["checks"]["task_queue"]["queued"] == 1
 
 
-def test_healthz_only_answers_get(client):
-    assert client.post("/healthz").status_code == 405
+def test_healthz_only_answers_get(anon_client):
+    assert anon_client.post("/healthz").status_code == 405
