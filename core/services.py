@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from core.errors import InvalidInput, PermissionDenied
 from core.models import ApiToken
@@ -33,6 +34,7 @@ def api_token_create(
             if is_service
             else timedelta(hours=settings.API_TOKEN_TTL_HOURS)
         )
+    ApiToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     token, key = ApiToken.objects.create(user=user, expiry=expires_in, name=name[:100], is_service=is_service)
     return token, key
 

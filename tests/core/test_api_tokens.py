@@ -161,3 +161,11 @@ def test_the_admin_makes_a_service_token_and_shows_its_key_once(admin_client):
     assert timedelta(days=29) < token.expiry - timezone.now() <= timedelta(days=30)
     assert _client(key).get("/api/v1/me/").status_code == 200
     assert key not in admin_client.get(reverse("admin:core_apitoken_changelist")).content.decode()
+
+
+def test_expired_tokens_are_cleared_when_the_user_gets_a_new_one(staff_user):
+    old = _login().json()["token"]
+    ApiToken.objects.filter(user=staff_user).update(expiry=timezone.now() - timedelta(minutes=1))
+    _login()
+    assert ApiToken.objects.filter(user=staff_user).count() == 1
+    assert _client(old).get("/api/v1/me/").status_code == 401
