@@ -407,7 +407,9 @@ def connect(ledger: Ledger, tenant: Any, user: Any) -> Any:
         error_description=query.get("error_description", ""),
         extra={key: value for key, value in query.items() if key not in ("code", "state")},
     )
-    (connection,) = oauth_callback_complete(params=params, user_id=user.pk).connections
+    (connection,) = oauth_callback_complete(
+        params=params, user_id=user.pk, browser_nonce=started.browser_nonce
+    ).connections
     return connection
 
 

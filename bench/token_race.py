@@ -112,7 +112,9 @@ def main() -> int:
         )
         django_setup(environment)
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
 
+        from core.roles import INTEGRATION_ADMIN
         from core.services import api_token_issue
         from integrations.models import Connection, Credential
         from sandbox.models import SandboxApp, Tenant
@@ -125,6 +127,7 @@ def main() -> int:
             limit_day=10_000_000,
         )
         user = get_user_model().objects.create_user("racer", is_staff=True)
+        user.groups.add(Group.objects.get(name=INTEGRATION_ADMIN.name))  # connects and tests connections
         headers = {"Authorization": f"Token {api_token_issue(user=user)}"}
         environment |= {"XERO_CLIENT_ID": app["client_id"], "XERO_CLIENT_SECRET": app["client_secret"]}
         server, _port = server_start(environment, work, port)
@@ -140,7 +143,10 @@ def main() -> int:
             deadline,
             60,
         ).stdout.strip()
-        callback = requests.get(location, headers={"Accept": "application/json"}, timeout=30)
+        # The browser that started the authorisation brings its nonce cookie back to the callback.
+        callback = requests.get(
+            location, headers={"Accept": "application/json"}, cookies=started.cookies, timeout=30
+        )
         callback.raise_for_status()
         connection_id = callback.json()["connections"][0]["id"]
         credential = Connection.objects.get(pk=connection_id).credential

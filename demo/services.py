@@ -3,6 +3,7 @@ Ledgerlink over HTTP (Ledgerlink's API and the sandbox's consent pages), as a ne
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import subprocess
@@ -38,6 +39,11 @@ class LedgerlinkApi:
     def __init__(self, base_url: str, token: str) -> None:
         self.base_url = base_url
         self.token = token
+        # Cookies kept as a browser keeps them: an authorisation's callback must bring back the nonce
+        # cookie its start set.
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
 
     def call(
         self, method: str, path: str, body: dict[str, Any] | None = None, *, anonymous: bool = False
@@ -52,7 +58,7 @@ class LedgerlinkApi:
         )
         shown = url.removeprefix(self.base_url).split("?", 1)[0]
         try:
-            with urllib.request.urlopen(request, timeout=API_TIMEOUT_SECONDS) as response:  # noqa: S310
+            with self.opener.open(request, timeout=API_TIMEOUT_SECONDS) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             raise DemoStepFailed(f"{method} {shown} answered {exc.code}: {_error_message(exc)}") from None

@@ -143,6 +143,8 @@ class OAuthState(models.Model):
     staff user who started it, single-use and short-lived. Holds the PKCE verifier until the callback."""
 
     state_hash = models.CharField(max_length=64, unique=True)
+    # The hash of the nonce set as a cookie in the browser that started it (empty for states made before).
+    browser_hash = models.CharField(max_length=64, blank=True, default="")
     provider = models.CharField(max_length=32, choices=provider_choices)
     user = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     reconnect = models.ForeignKey(

@@ -99,9 +99,17 @@ def qbo_company(transactional_db) -> Tenant:
     )
 
 
-def callback_get(location: str) -> requests.Response:
-    """Follow the ledger's redirect to Ledgerlink's callback as an API client would (asking for JSON)."""
-    return requests.get(location, headers={"Accept": "application/json"}, timeout=30, allow_redirects=False)
+def browser_cookies(client: Any) -> dict[str, str]:
+    """The cookies a test client holds (the authorising browser's, such as its OAuth nonce)."""
+    return {name: morsel.value for name, morsel in client.cookies.items()}
+
+
+def callback_get(location: str, cookies: dict[str, str] | None = None) -> requests.Response:
+    """Follow the ledger's redirect to Ledgerlink's callback as an API client would (asking for JSON),
+    with the authorising browser's `cookies`."""
+    return requests.get(
+        location, headers={"Accept": "application/json"}, cookies=cookies, timeout=30, allow_redirects=False
+    )
 
 
 @pytest.fixture
@@ -117,7 +125,7 @@ def connect(api_client) -> Callable[..., requests.Response]:
             response = api_client.post(f"/api/v1/connections/{reconnect}/reconnect/", body)
         assert response.status_code == 200, response.content
         location = consent_give(response.json()["authorize_url"], tenant_ids=tenant_ids, allow=allow)
-        return callback_get(location)
+        return callback_get(location, browser_cookies(api_client))
 
     return run
 
@@ -143,4 +151,4 @@ def qbo_connection(connect, qbo_app, qbo_company):
     return connection_made(connect, "quickbooks", qbo_company.tenant_id)
 
 
-__all__ = ["BOTH_DATABASES", "callback_get", "connection_made"]
+__all__ = ["BOTH_DATABASES", "browser_cookies", "callback_get", "connection_made"]

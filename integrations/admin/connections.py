@@ -36,7 +36,7 @@ from integrations.dashboard import dashboard_get
 from integrations.filtersets import ConnectionFilterSet
 from integrations.models import Connection
 from integrations.providers import get_provider
-from integrations.views import oauth_redirect_uri
+from integrations.views import oauth_browser_bind, oauth_redirect_uri
 
 CONNECT_TEMPLATE = "admin/integrations/connection/connect.html"
 DASHBOARD_TEMPLATE = "admin/integrations/dashboard.html"
@@ -269,7 +269,7 @@ class ConnectionAdmin(ConnectionColumns, ConnectionActions):
                     self.message_user(request, error_text(exc), messages.ERROR)
                     form_errors_add(oauth_form, exc)
                 else:
-                    return HttpResponseRedirect(start.authorize_url)
+                    return oauth_browser_bind(request, HttpResponseRedirect(start.authorize_url), start)
         context = self._context(
             request, title="Connect a ledger", oauth_form=oauth_form, custom_form=custom_form
         )
@@ -291,4 +291,4 @@ class ConnectionAdmin(ConnectionColumns, ConnectionActions):
         except LedgerlinkError as exc:
             self.message_user(request, error_text(exc), messages.ERROR)
             return HttpResponseRedirect(change_url)
-        return HttpResponseRedirect(start.authorize_url)
+        return oauth_browser_bind(request, HttpResponseRedirect(start.authorize_url), start)

@@ -31,7 +31,7 @@ from integrations.api.serializers import (
 from integrations.dashboard import dashboard_get
 from integrations.filtersets import ConnectionDeletionFilterSet, ConnectionFilterSet, SyncRunFilterSet
 from integrations.models import Connection, ConnectionDeletion, SyncRun, SyncState
-from integrations.views import oauth_redirect_uri, return_url_allowed
+from integrations.views import oauth_browser_bind, oauth_redirect_uri, return_url_allowed
 
 
 def _return_url(request: Request, url: str) -> str:
@@ -92,7 +92,7 @@ class ConnectionViewSet(
             client_secret=data["client_secret"],
             return_url=_return_url(request, data["return_url"]),
         )
-        return Response(AuthorizeResponseSerializer(start).data)
+        return oauth_browser_bind(request, Response(AuthorizeResponseSerializer(start).data), start)
 
     @extend_schema(request=ReconnectSerializer, responses=AuthorizeResponseSerializer)
     @action(detail=True, methods=["post"], required_permission="integrations.connect_connection")
@@ -110,7 +110,7 @@ class ConnectionViewSet(
             client_secret=data["client_secret"],
             return_url=_return_url(request, data["return_url"]),
         )
-        return Response(AuthorizeResponseSerializer(start).data)
+        return oauth_browser_bind(request, Response(AuthorizeResponseSerializer(start).data), start)
 
     @extend_schema(request=CustomConnectionSerializer, responses={201: ConnectionSerializer})
     @action(detail=False, methods=["post"], required_permission="integrations.connect_connection")

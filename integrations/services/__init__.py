@@ -26,9 +26,11 @@ from integrations.services.maintenance import (
     credentials_due_for_refresh,
 )
 from integrations.services.oauth import (
+    STATE_LIFETIME,
     AuthorizeStart,
     CallbackResult,
     OAuthFailed,
+    browser_cookie_name,
     connection_tenant_apply,
     connections_store,
     oauth_authorize_start,
@@ -36,10 +38,12 @@ from integrations.services.oauth import (
 )
 
 __all__ = [
+    "STATE_LIFETIME",
     "AuthorizeStart",
     "CallbackResult",
     "HealthResult",
     "OAuthFailed",
+    "browser_cookie_name",
     "connection_custom_create",
     "connection_data_register",
     "connection_data_relations",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -41,6 +42,16 @@ class AuthorizeStart:
     authorize_url: str
     expires_at: datetime
     provider: str
+    # Set as a cookie in the browser that goes to the ledger (`browser_cookie_name`): the callback is
+    # accepted only from that browser.
+    browser_nonce: str = ""
+    state_hash: str = ""
+
+
+def browser_cookie_name(*, state_hash: str = "", state: str = "") -> str:
+    """The cookie of one started authorisation (by its state or the state's hash): one each, so two
+    started side by side don't overwrite each other."""
+    return f"ledgerlink_oauth_{(state_hash or _state_hash(state))[:16]}"
 
 
 def _state_hash(state: str) -> str:
@@ -88,10 +99,12 @@ def oauth_authorize_start(
     app = _app_checked(provider, provider.app_credentials(client_id=client_id, client_secret=client_secret))
     app = AppCredentials(app.client_id, app.client_secret, redirect_uri)
     state = secrets.token_urlsafe(32)
+    browser_nonce = secrets.token_urlsafe(32)
     verifier, challenge = _pkce_pair() if provider.uses_pkce() else ("", "")
     now = timezone.now()
     oauth_state = OAuthState.objects.create(
         state_hash=_state_hash(state),
+        browser_hash=_state_hash(browser_nonce),
         provider=provider.key,
         user_id=user_id,
         reconnect=reconnect,
@@ -107,7 +120,13 @@ def oauth_authorize_start(
     logger.info(
         "Authorisation started", extra={"provider": provider.key, "reconnect": reconnect and reconnect.pk}
     )
-    return AuthorizeStart(authorize_url=url, expires_at=oauth_state.expires_at, provider=provider.key)
+    return AuthorizeStart(
+        authorize_url=url,
+        expires_at=oauth_state.expires_at,
+        provider=provider.key,
+        browser_nonce=browser_nonce,
+        state_hash=oauth_state.state_hash,
+    )
 
 
 @dataclass
@@ -116,8 +135,9 @@ class CallbackResult:
     return_url: str = ""
 
 
-def _state_claim(state: str, user_id: int | None) -> OAuthState:
-    """Use up the state exactly once, or explain why it cannot be used."""
+def _state_claim(state: str, user_id: int | None, browser_nonce: str = "") -> OAuthState:
+    """Use up the state exactly once, or explain why it cannot be used. A callback from another browser
+    or another signed-in user is refused without using the state up: it stays for its own browser."""
     if not state:
         raise OAuthFailed(
             "The ledger sent the browser back without a state: the request was not ours.",
@@ -125,28 +145,45 @@ def _state_claim(state: str, user_id: int | None) -> OAuthState:
         )
     state_hash = _state_hash(state)
     now = timezone.now()
-    claimed = OAuthState.objects.filter(
-        state_hash=state_hash, used_at__isnull=True, expires_at__gt=now
-    ).update(used_at=now)
     oauth_state = OAuthState.objects.filter(state_hash=state_hash).select_related("reconnect").first()
     if oauth_state is None:
         raise OAuthFailed(
             "This authorisation was not started by Ledgerlink (unknown state). Start it again.",
             code="state_invalid",
         )
-    if not claimed:
-        if oauth_state.used_at is not None and oauth_state.used_at < now:
-            raise OAuthFailed(
-                "This authorisation response was already used (a replayed link). Start it again.",
-                code="state_used",
-            )
+    if oauth_state.used_at is not None:
+        raise OAuthFailed(
+            "This authorisation response was already used (a replayed link). Start it again.",
+            code="state_used",
+        )
+    if oauth_state.expires_at <= now:
         raise OAuthFailed(
             "This authorisation took too long and expired. Start it again.", code="state_expired"
+        )
+    if oauth_state.browser_hash and not hmac.compare_digest(
+        oauth_state.browser_hash, _state_hash(browser_nonce) if browser_nonce else ""
+    ):
+        _state_outcome(
+            oauth_state, "refused once: the callback came from a browser other than the one that started it."
+        )
+        raise OAuthFailed(
+            "This authorisation was started in another browser: finish it in the browser that started it, "
+            "or start it again here.",
+            code="state_browser",
         )
     if user_id is not None and user_id != oauth_state.user_id:
         message = "This authorisation was started by another user."
         _state_outcome(oauth_state, f"refused: the callback came with another signed-in user (id {user_id}).")
         raise OAuthFailed(message, code="state_user")
+    claimed = OAuthState.objects.filter(pk=oauth_state.pk, used_at__isnull=True, expires_at__gt=now).update(
+        used_at=now
+    )
+    if not claimed:  # another callback with the same state won the race
+        raise OAuthFailed(
+            "This authorisation response was already used (a replayed link). Start it again.",
+            code="state_used",
+        )
+    oauth_state.used_at = now
     return oauth_state
 
 
@@ -154,10 +191,12 @@ def _state_outcome(oauth_state: OAuthState, outcome: str) -> None:
     OAuthState.objects.filter(pk=oauth_state.pk).update(outcome=outcome[:2000])
 
 
-def oauth_callback_complete(*, params: CallbackParams, user_id: int | None = None) -> CallbackResult:
+def oauth_callback_complete(
+    *, params: CallbackParams, user_id: int | None = None, browser_nonce: str = ""
+) -> CallbackResult:
     """Finish an authorisation: check the state, exchange the code, find the tenants it covers, and create
     or refresh one connection per tenant. Any failure leaves nothing created or changed."""
-    oauth_state = _state_claim(params.state, user_id)
+    oauth_state = _state_claim(params.state, user_id, browser_nonce)
     provider = get_provider(oauth_state.provider)
     try:
         if params.error:

@@ -30,6 +30,7 @@ from sandbox.models import (
 )
 from sandbox.xero import tokens as xero_tokens
 from tests.integrations.conftest import BOTH_DATABASES, callback_get
+from tests.ledger_fixtures import browser_cookies
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 
@@ -253,7 +254,7 @@ def test_reconnect_choosing_another_organisation_fails_and_changes_nothing(api_c
     assert start.status_code == 200, start.content
     location = consent_give(start.json()["authorize_url"], tenant_ids=[nz.tenant_id])
 
-    response = callback_get(location)
+    response = callback_get(location, browser_cookies(api_client))
 
     assert response.status_code == 400
     assert _error(response) == {
@@ -400,7 +401,9 @@ def test_denied_consent_creates_nothing_and_uses_up_the_state(
 def test_tampered_state_is_unknown_and_creates_nothing(api_client, xero_app, uk):
     location = _consented(api_client, "xero", [uk.tenant_id])
 
-    response = callback_get(_with_query(location, state=secrets.token_urlsafe(32)))
+    response = callback_get(
+        _with_query(location, state=secrets.token_urlsafe(32)), browser_cookies(api_client)
+    )
 
     assert response.status_code == 400
     assert _error(response) == {
@@ -420,7 +423,9 @@ def test_callback_without_a_state_is_refused(api_client, xero_app, uk):
     query = _query(location)
     del query["state"]
 
-    response = callback_get(urlunsplit(urlsplit(location)._replace(query=urlencode(query))))
+    response = callback_get(
+        urlunsplit(urlsplit(location)._replace(query=urlencode(query))), browser_cookies(api_client)
+    )
 
     assert response.status_code == 400
     assert _error(response)["code"] == "state_missing"
@@ -430,9 +435,9 @@ def test_callback_without_a_state_is_refused(api_client, xero_app, uk):
 def test_replayed_callback_is_refused_and_duplicates_nothing(api_client, xero_app, uk):
     location = _consented(api_client, "xero", [uk.tenant_id])
 
-    first = callback_get(location)
+    first = callback_get(location, browser_cookies(api_client))
     rows = _ledgerlink_rows()
-    second = callback_get(location)
+    second = callback_get(location, browser_cookies(api_client))
 
     assert first.status_code == 200, first.text
     assert second.status_code == 400
@@ -453,7 +458,7 @@ def test_expired_state_is_refused(api_client, xero_app, uk):
     past = timezone.now() - timedelta(hours=1)
     OAuthState.objects.update(created_at=past, expires_at=past + timedelta(minutes=15))
 
-    response = callback_get(location)
+    response = callback_get(location, browser_cookies(api_client))
 
     assert response.status_code == 400
     assert _error(response) == {
@@ -475,7 +480,7 @@ def test_callback_for_another_signed_in_user_is_refused(api_client, xero_app, uk
     response = requests.get(
         location,
         headers={"Accept": "application/json"},
-        cookies={django_settings.SESSION_COOKIE_NAME: session},
+        cookies={**browser_cookies(api_client), django_settings.SESSION_COOKIE_NAME: session},
         timeout=30,
         allow_redirects=False,
     )
@@ -488,10 +493,42 @@ def test_callback_for_another_signed_in_user_is_refused(api_client, xero_app, uk
     }
     assert (Connection.objects.count(), Credential.objects.count(), XeroGrant.objects.count()) == (0, 0, 0)
     assert XeroAuthCode.objects.get().used_at is None
-    # Single use even when refused: the link cannot be tried again, by anyone.
-    assert OAuthState.objects.get().used_at is not None
-    assert _error(callback_get(location))["code"] == "state_used"
-    assert Connection.objects.count() == 0
+    # A refused attempt does not use the state up: the user who started it can still finish.
+    assert OAuthState.objects.get().used_at is None
+    assert callback_get(location, browser_cookies(api_client)).status_code == 200
+    assert Connection.objects.count() == 1
+
+
+def test_a_callback_without_the_authorising_browsers_cookie_is_refused_and_the_state_kept(
+    api_client, xero_app, uk
+):
+    location = _consented(api_client, "xero", [uk.tenant_id])
+    cookies = browser_cookies(api_client)
+    (name,) = [name for name in cookies if name.startswith("ledgerlink_oauth_")]
+
+    for forged in ({}, {name: "not-the-nonce"}):
+        response = callback_get(location, forged)
+        assert response.status_code == 400
+        assert _error(response)["code"] == "state_browser"
+    assert (Connection.objects.count(), XeroGrant.objects.count()) == (0, 0)
+    assert XeroAuthCode.objects.get().used_at is None
+    assert OAuthState.objects.get().used_at is None
+
+    finished = callback_get(location, cookies)
+    assert finished.status_code == 200, finished.text
+    assert Connection.objects.count() == 1
+    # The nonce is single-use like its state: the callback clears it, and a replay is refused.
+    assert finished.cookies.get(name, "") == ""
+    assert _error(callback_get(location, cookies))["code"] == "state_used"
+
+
+def test_the_nonce_cookie_is_http_only_scoped_to_the_callback_and_lax(api_client, xero_app):
+    response = api_client.post("/api/v1/connections/authorize/", {"provider": "xero"}, format="json")
+    (morsel,) = [m for name, m in response.cookies.items() if name.startswith("ledgerlink_oauth_")]
+    assert morsel["httponly"] is True
+    assert morsel["path"] == "/api/v1/connections/callback/"
+    assert morsel["samesite"] == "Lax"
+    assert int(morsel["max-age"]) == 15 * 60
 
 
 def test_callback_sends_the_browser_to_the_return_url(api_client, xero_app, uk, nz):
@@ -502,7 +539,7 @@ def test_callback_sends_the_browser_to_the_return_url(api_client, xero_app, uk, 
     )
     location = consent_give(start.json()["authorize_url"], tenant_ids=[uk.tenant_id, nz.tenant_id])
 
-    response = requests.get(location, timeout=30, allow_redirects=False)
+    response = requests.get(location, cookies=browser_cookies(api_client), timeout=30, allow_redirects=False)
 
     assert response.status_code == 302
     ids = ",".join(str(pk) for pk in Connection.objects.order_by("pk").values_list("pk", flat=True))
@@ -512,7 +549,7 @@ def test_callback_sends_the_browser_to_the_return_url(api_client, xero_app, uk, 
 def test_failed_callback_in_a_browser_shows_the_reason(api_client, xero_app, uk):
     location = _consented(api_client, "xero", [uk.tenant_id], allow=False)
 
-    response = requests.get(location, timeout=30, allow_redirects=False)
+    response = requests.get(location, cookies=browser_cookies(api_client), timeout=30, allow_redirects=False)
 
     assert response.status_code == 400
     assert "The connection was not completed" in response.text
