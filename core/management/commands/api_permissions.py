@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from core.checks import api_permissions_table
+from core.checks import ANY_USER, PUBLIC, routed_actions
 from core.roles import ROLES
 
 
@@ -29,13 +29,15 @@ class Command(BaseCommand):
         }
         self.stdout.write("| method | endpoint | requires | roles |\n|---|---|---|---|")
         rows = []
-        for methods, route, permission in api_permissions_table():
-            path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route).replace("^", "").replace("$", "")
+        for routed in routed_actions():
+            path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", routed.route).replace("^", "").replace(
+                "$", ""
+            )
             if path.startswith("/api/"):
-                rows.append((path, methods, permission))
+                rows.append((path, routed.methods, routed.permission or f"UNDECLARED: {routed.problem}"))
         for path, methods, permission in sorted(rows):
-            if permission in ("public", "any API user"):
-                roles = "everyone" if permission == "public" else "every staff or service user"
+            if permission in (PUBLIC, ANY_USER):
+                roles = "everyone" if permission == PUBLIC else "every staff or service user"
             else:
                 roles = ", ".join(name for name, names in held.items() if permission in names) or "superusers"
             self.stdout.write(f"| {methods} | {path} | {permission} | {roles} |")
