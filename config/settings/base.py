@@ -177,6 +177,13 @@ REST_FRAMEWORK = {
     # needs the permission its action declares.
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ActionPermission"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    # JSON capped in size and depth before it is parsed (core.api.parsers); forms as DRF reads them (flat,
+    # and capped by DATA_UPLOAD_MAX_MEMORY_SIZE).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "core.api.filters.StrictFilterBackend",
@@ -201,6 +208,11 @@ REST_KNOX = {
     # The OpenAPI schema and existing clients send `Authorization: Token <key>`, as with DRF's tokens.
     "AUTO_REFRESH": False,
 }
+
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_621_440)
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
+# Django's own cap on a request body read into memory (forms, the admin), the same figure.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ledgerlink API",

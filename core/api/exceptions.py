@@ -12,12 +12,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.api.parsers import PayloadTooLarge
 from core.errors import LedgerlinkError
 from core.logging import request_id_var
 
@@ -72,6 +73,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge("The request body is too large; send less at once.")
     elif isinstance(exc, SuspiciousOperation):
         # Too many form fields, a body over the size limit, a malformed multipart: the client's fault.
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
