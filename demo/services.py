@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import secrets
 import subprocess
 import time
 import urllib.error
@@ -107,6 +108,9 @@ def server_env_build(*, host: str, port: int, app_env: dict[str, str]) -> dict[s
     for key, value in app_env.items():
         if not os.environ.get(key):
             env[key] = value
+    # The sandbox's control API hands out the apps' secrets: it answers only to this run's token.
+    if not env.get("SANDBOX_CONTROL_TOKEN"):
+        env["SANDBOX_CONTROL_TOKEN"] = secrets.token_urlsafe(24)
     return env
 
 

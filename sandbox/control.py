@@ -2,8 +2,9 @@
 and the admin change too (a tenant's limits and faults, an app's webhook settings), reset rate-limit
 counters, run intent-to-receive checks and list webhook deliveries.
 
-For local use by scripts and tests. When the `SANDBOX_CONTROL_TOKEN` setting is set, every call must
-send it (`Authorization: Bearer <token>` or `X-Sandbox-Control-Token`); unset, the API is open.
+For local use by scripts and tests. Every call must send the `SANDBOX_CONTROL_TOKEN` setting's token
+(`Authorization: Bearer <token>` or `X-Sandbox-Control-Token`); unset, the API refuses every call (it
+answers with the apps' client secrets and webhook keys). The demo makes one per run and prints it.
 
     GET   control/tenants                                     every tenant
     GET   control/tenants/<tenant_id>                         one tenant, with each app's usage
@@ -77,7 +78,7 @@ class BadRequest(Exception):
 def _token_ok(request: HttpRequest) -> bool:
     expected = str(getattr(settings, "SANDBOX_CONTROL_TOKEN", "") or "")
     if not expected:
-        return True
+        return False  # closed, not open: the control API shows the apps' secrets
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     given = (
         value.strip() if scheme.lower() == "bearer" else request.headers.get("X-Sandbox-Control-Token", "")

@@ -11,6 +11,8 @@ SECRET_KEY = "test-only-secret-key-not-for-any-deployment-9d2e4b6a8c"  # noqa: S
 LEDGERLINK_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWxlZGdlcmxpbmsta2V5LTMyYnl0ZXM="]
 LEDGERLINK_ALLOW_INSECURE_LEDGER_URLS = True
 LEDGERLINK_SANDBOX_ENABLED = env_bool("LEDGERLINK_SANDBOX_ENABLED", True)
+# The sandbox's control API answers only to a token (tests send it: tests/sandbox/test_control.py).
+SANDBOX_CONTROL_TOKEN = env_str("SANDBOX_CONTROL_TOKEN") or "test-control-token"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_str("SANDBOX_DATABASE_URL"):
     # On PostgreSQL the sandbox's tables get their own database on the same server, as in production.
     DATABASES["sandbox"] = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_sandbox"}

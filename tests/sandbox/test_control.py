@@ -20,6 +20,21 @@ def control(live_server) -> str:
     return f"{live_server.url}/sandbox/control"
 
 
+@pytest.fixture(autouse=True)
+def _control_token(monkeypatch, settings):
+    """Every control call in this file sends the token, as a script would (one test sends none)."""
+    token = settings.SANDBOX_CONTROL_TOKEN
+    for method in ("get", "post", "patch", "delete"):
+        original = getattr(requests, method)
+
+        def call(url, *args, _original=original, **kwargs):
+            if "/sandbox/control/" in url:
+                kwargs.setdefault("headers", {}).setdefault("Authorization", f"Bearer {token}")
+            return _original(url, *args, **kwargs)
+
+        monkeypatch.setattr(requests, method, call)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with receiver_running() as state:
@@ -103,12 +118,23 @@ def test_control_token_is_required_when_configured(control, settings, xero_org):
     settings.SANDBOX_CONTROL_TOKEN = "local-s3cret"
     url = f"{control}/tenants"
 
-    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, headers={"Authorization": ""}, timeout=10).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer local-s3cret"}, timeout=10).status_code == 200
     assert (
-        requests.get(url, headers={"X-Sandbox-Control-Token": "local-s3cret"}, timeout=10).status_code == 200
+        requests.get(
+            url, headers={"Authorization": "", "X-Sandbox-Control-Token": "local-s3cret"}, timeout=10
+        ).status_code
+        == 200
     )
+
+
+def test_without_a_configured_token_the_control_api_refuses_everyone(control, settings, xero_app):
+    settings.SANDBOX_CONTROL_TOKEN = ""
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer "}, {"X-Sandbox-Control-Token": ""}):
+        answer = requests.get(f"{control}/apps", headers=headers, timeout=10)
+        assert answer.status_code == 401
+        assert xero_app.client_secret not in answer.text
 
 
 def test_app_webhook_settings_intent_to_receive_and_deliveries(control, receiver, xero_app):

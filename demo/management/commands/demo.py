@@ -89,7 +89,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 "\n".join(
                     banner_lines(
-                        base_url=base_url, login=login, extra_lines=[*sandbox.lines, *connection_lines]
+                        base_url=base_url,
+                        login=login,
+                        extra_lines=[
+                            *sandbox.lines,
+                            f"  Sandbox control API: {base_url}/sandbox/control/ "
+                            f"(Authorization: Bearer {env['SANDBOX_CONTROL_TOKEN']})",
+                            *connection_lines,
+                        ],
                     )
                 )
             )
