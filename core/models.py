@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 
 class TimeStampedModel(models.Model):
@@ -24,7 +25,11 @@ class ApiToken(AbstractAuthToken):
     token belongs to a machine client's user (not staff: it never logs in to the admin) and lets that user
     through the API with the permissions it holds."""
 
+    # knox makes the digest the primary key, which would put it in every admin link, checkbox and log
+    # entry; a plain number identifies the row instead and the digest never leaves the database.
+    id: models.BigAutoField[Any, int] = models.BigAutoField(primary_key=True)
     # Annotated by hand: knox's base model is untyped, so the stubs' plugin cannot infer these.
+    digest: models.CharField[str, str] = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
     name: models.CharField[str, str] = models.CharField(
         max_length=100, blank=True, help_text="What or who the token is for."
     )
