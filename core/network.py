@@ -32,19 +32,27 @@ def client_ip(request: HttpRequest) -> str | None:
     return addresses[-min(proxies, len(addresses))]
 
 
-def _minutes() -> int:
+def _cool_off_seconds() -> int:
     cool_off = getattr(settings, "AXES_COOLOFF_TIME", None)
-    return round(cool_off.total_seconds() / 60) if cool_off is not None else 0
+    return round(cool_off.total_seconds()) if cool_off is not None else 0
 
 
 def lockout_response(
     request: HttpRequest, original_response: Any = None, credentials: Any = None
 ) -> HttpResponse:
-    """429 with words: JSON under /api/ (as every API error), a page elsewhere (the admin's login)."""
-    message = LOCKED_OUT.format(minutes=_minutes())
+    """429 with words: JSON under /api/ (as every API error), a page elsewhere (the admin's login).
+    Retry-After is the whole cool-off: the lock lasts that long after the latest failure, and a client
+    waiting that long is sure to find it lifted."""
+    seconds = _cool_off_seconds()
+    message = LOCKED_OUT.format(minutes=round(seconds / 60))
+    response: HttpResponse
     if request.path.startswith("/api/"):
         from core.api.exceptions import error_body
 
         body = error_body(status_code=429, code="locked_out", message=message)
-        return JsonResponse(body, status=429)
-    return render(request, "core/locked_out.html", {"message": message}, status=429)
+        response = JsonResponse(body, status=429)
+    else:
+        response = render(request, "core/locked_out.html", {"message": message}, status=429)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
